@@ -1,0 +1,157 @@
+//! Appending to the journal inside a command's transaction, and reading an entity's history.
+
+use mamori_core::ids::PersonId;
+use mamori_core::journal::{ChainHead, EventDraft, EventHeader, SealedEvent, seal};
+use sqlx::{AnyConnection, Row};
+
+use crate::time_text;
+use crate::{Store, StoreError};
+
+/// Seals and inserts events at the end of their organisation's chain. Must run inside the
+/// command's transaction. The first statement locks the chain head (a row lock on PostgreSQL,
+/// the database write lock on SQLite), so appends from several app instances keep one order and
+/// a reader of the head never races a writer.
+pub(crate) async fn append(
+    conn: &mut AnyConnection,
+    drafts: Vec<EventDraft>,
+) -> Result<Vec<SealedEvent>, StoreError> {
+    let Some(first) = drafts.first() else {
+        return Ok(Vec::new());
+    };
+    let org = first.org;
+    let row =
+        sqlx::query("UPDATE journal_heads SET seq = seq WHERE org_id = $1 RETURNING seq, hash")
+            .bind(org.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let mut head = match row {
+        Some(row) => ChainHead {
+            seq: row.try_get("seq")?,
+            hash: row.try_get("hash")?,
+        },
+        None => {
+            let genesis = ChainHead::genesis();
+            sqlx::query("INSERT INTO journal_heads (org_id, seq, hash) VALUES ($1, $2, $3)")
+                .bind(org.to_string())
+                .bind(genesis.seq)
+                .bind(genesis.hash.clone())
+                .execute(&mut *conn)
+                .await?;
+            genesis
+        }
+    };
+    let mut sealed_events = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        if draft.org != org {
+            return Err(StoreError::Corrupt(
+                "one command appended to two organisations' journals".to_string(),
+            ));
+        }
+        let at = time_text::to_text(draft.at);
+        let sealed = seal(&head, draft)?;
+        insert(conn, &sealed, &at).await?;
+        head = ChainHead {
+            seq: sealed.seq,
+            hash: sealed.hash.clone(),
+        };
+        sealed_events.push(sealed);
+    }
+    sqlx::query("UPDATE journal_heads SET seq = $2, hash = $3 WHERE org_id = $1")
+        .bind(org.to_string())
+        .bind(head.seq)
+        .bind(head.hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(sealed_events)
+}
+
+async fn insert(conn: &mut AnyConnection, e: &SealedEvent, at: &str) -> Result<(), StoreError> {
+    let h: &EventHeader = &e.header;
+    let kind = serde_json::to_value(h.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO journal (org_id, seq, hash, header, payload, kind, entity_type, entity_id, at, actor_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(e.org.to_string())
+    .bind(e.seq)
+    .bind(e.hash.clone())
+    .bind(e.header_bytes.clone())
+    .bind(e.payload_bytes.clone())
+    .bind(kind)
+    .bind(h.entity_type.clone())
+    .bind(h.entity_id.clone())
+    .bind(at.to_string())
+    .bind(h.actor.map(|a| a.to_string()))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// One event of an entity's history, with the actor's name resolved.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    pub seq: i64,
+    pub header: EventHeader,
+    pub actor_name: Option<String>,
+    /// `None` when the payload was erased.
+    pub payload: Option<serde_json::Value>,
+}
+
+impl Store {
+    /// Every event about one entity of an organisation, oldest first.
+    pub async fn history(
+        &self,
+        org: mamori_core::ids::OrgId,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT j.seq, j.header, j.payload, p.display_name FROM journal j \
+             LEFT JOIN people p ON p.id = j.actor_id \
+             WHERE j.org_id = $1 AND j.entity_type = $2 AND j.entity_id = $3 ORDER BY j.seq",
+        )
+        .bind(org.to_string())
+        .bind(entity_type.to_string())
+        .bind(entity_id.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let header_text: String = row.try_get("header")?;
+                let header: EventHeader = serde_json::from_str(&header_text)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let payload: Option<String> = row.try_get("payload")?;
+                let payload = payload
+                    .map(|p| serde_json::from_str(&p))
+                    .transpose()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(HistoryEntry {
+                    seq: row.try_get("seq")?,
+                    header,
+                    actor_name: row.try_get("display_name")?,
+                    payload,
+                })
+            })
+            .collect()
+    }
+
+    /// The number of events in an organisation's chain.
+    pub async fn journal_length(&self, org: mamori_core::ids::OrgId) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT seq FROM journal_heads WHERE org_id = $1")
+            .bind(org.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get("seq")?,
+            None => 0,
+        })
+    }
+}
+
+/// Reads a person id column.
+pub(crate) fn person_id(text: Option<String>) -> Option<PersonId> {
+    text.and_then(|t| PersonId::parse(&t).ok())
+}

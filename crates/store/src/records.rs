@@ -1,0 +1,836 @@
+//! Register records: the current-state table, the index slots lists read, and search terms.
+//!
+//! A write journals `record.created` / `record.updated` with the before and after documents and
+//! the computed values, and updates `records`, `record_index` and the search terms in the same
+//! transaction. Lists read `record_index` only (filtered by core's visibility predicate, sorted
+//! and paged by key) and then fetch the page's records in one query: a page costs a fixed number
+//! of queries whatever its length.
+
+use std::collections::BTreeSet;
+
+use mamori_core::CoreError;
+use mamori_core::authz::Visibility;
+use mamori_core::classification::Confidentiality;
+use mamori_core::ids::{OrgId, PersonId, RecordId, UnitId};
+use mamori_core::journal::{EventDraft, EventKind};
+use mamori_core::register::{
+    IndexValue, NUMBER_SLOTS, RegisterType, Slot, TEXT_SLOTS, ValidRecord,
+};
+use serde_json::{Map, Value, json};
+use sqlx::any::AnyArguments;
+use sqlx::{AnyConnection, Arguments, Row};
+use time::OffsetDateTime;
+
+use crate::journal::person_id;
+use crate::{Backend, Ctx, Store, StoreError, journal, time_text};
+
+/// A record as the current-state table holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordRow {
+    pub id: RecordId,
+    pub org: OrgId,
+    pub register: String,
+    pub version: i64,
+    pub title: String,
+    pub classification: Confidentiality,
+    pub unit: Option<UnitId>,
+    pub owner: Option<PersonId>,
+    pub fields: Map<String, Value>,
+    pub computed: Map<String, Value>,
+    pub created_at: OffsetDateTime,
+    pub created_by: Option<PersonId>,
+    pub updated_at: OffsetDateTime,
+    pub updated_by: Option<PersonId>,
+}
+
+/// An equality filter on an indexed field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    pub slot: Slot,
+    pub value: IndexValue,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    Ascending,
+    Descending,
+}
+
+/// Where the previous page ended: the sort slot's value and the record id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cursor {
+    pub value: Option<IndexValue>,
+    pub id: String,
+}
+
+impl Cursor {
+    /// An opaque text form for URLs.
+    pub fn encode(&self) -> String {
+        let value = match &self.value {
+            None => Value::Null,
+            Some(IndexValue::Text(t)) => json!({ "t": t }),
+            Some(IndexValue::Number(n)) => json!({ "n": n }),
+        };
+        json!([value, self.id]).to_string()
+    }
+
+    pub fn decode(text: &str) -> Option<Cursor> {
+        let v: Value = serde_json::from_str(text).ok()?;
+        let arr = v.as_array()?;
+        let id = arr.get(1)?.as_str()?.to_string();
+        RecordId::parse(&id).ok()?;
+        let value = match arr.first()? {
+            Value::Null => None,
+            Value::Object(o) => match (o.get("t"), o.get("n")) {
+                (Some(Value::String(t)), None) => Some(IndexValue::Text(t.clone())),
+                (None, Some(n)) => Some(IndexValue::Number(n.as_f64()?)),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        Some(Cursor { value, id })
+    }
+}
+
+/// One page request. The visibility comes from `core::authz::visibility`, never from a caller's
+/// own idea of who may see what.
+#[derive(Debug, Clone)]
+pub struct ListQuery<'a> {
+    pub visibility: &'a Visibility,
+    pub register: &'a str,
+    pub filters: Vec<Filter>,
+    /// `None`: newest first.
+    pub sort: Option<(Slot, SortOrder)>,
+    /// Search terms from `core::search::term_list`, already split by word.
+    pub search: Vec<Vec<String>>,
+    pub after: Option<Cursor>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub rows: Vec<RecordRow>,
+    pub next: Option<Cursor>,
+}
+
+/// Builds a statement's text and arguments together so placeholders always match their values.
+struct SqlBuilder {
+    sql: String,
+    args: AnyArguments,
+    n: usize,
+}
+
+impl SqlBuilder {
+    fn new(start: &str) -> SqlBuilder {
+        SqlBuilder {
+            sql: start.to_string(),
+            args: AnyArguments::default(),
+            n: 0,
+        }
+    }
+
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.sql.push_str(text);
+        self
+    }
+
+    fn bind_text(&mut self, value: String) -> &mut Self {
+        self.n += 1;
+        let _ = self.args.add(value);
+        self.sql.push_str(&format!("${}", self.n));
+        self
+    }
+
+    fn bind_num(&mut self, value: f64) -> &mut Self {
+        self.n += 1;
+        let _ = self.args.add(value);
+        self.sql.push_str(&format!("${}", self.n));
+        self
+    }
+
+    fn bind_int(&mut self, value: i64) -> &mut Self {
+        self.n += 1;
+        let _ = self.args.add(value);
+        self.sql.push_str(&format!("${}", self.n));
+        self
+    }
+
+    fn bind_value(&mut self, value: &IndexValue) -> &mut Self {
+        match value {
+            IndexValue::Text(t) => self.bind_text(t.clone()),
+            IndexValue::Number(n) => self.bind_num(*n),
+        }
+    }
+}
+
+fn visibility_sql(b: &mut SqlBuilder, visibility: &Visibility) {
+    b.push("(");
+    for (i, clause) in visibility.clauses.iter().enumerate() {
+        if i > 0 {
+            b.push(" OR ");
+        }
+        b.push("(classification <= ")
+            .bind_int(clause.max_classification.level());
+        if let Some(units) = &clause.units {
+            b.push(" AND unit_id IN (");
+            for (j, u) in units.iter().enumerate() {
+                if j > 0 {
+                    b.push(", ");
+                }
+                b.bind_text(u.to_string());
+            }
+            b.push(")");
+        }
+        if let Some(owner) = clause.owner {
+            b.push(" AND owner_id = ").bind_text(owner.to_string());
+        }
+        b.push(")");
+    }
+    b.push(")");
+}
+
+/// Quotes a search term for FTS5 (a phrase) or a tsquery (a lexeme).
+fn fts_phrase(terms: &[String]) -> String {
+    format!(
+        "\"{}\"",
+        terms
+            .iter()
+            .map(|t| t.replace('"', "\"\""))
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
+}
+
+fn tsquery_phrase(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("'{}'", t.replace('\'', "''").replace('\\', "")))
+        .collect::<Vec<_>>()
+        .join(" <-> ")
+}
+
+fn row_to_record(row: &sqlx::any::AnyRow) -> Result<RecordRow, StoreError> {
+    let id: String = row.try_get("id")?;
+    let org: String = row.try_get("org_id")?;
+    let unit: Option<String> = row.try_get("unit_id")?;
+    let owner: Option<String> = row.try_get("owner_id")?;
+    let document: String = row.try_get("document")?;
+    let doc: Value =
+        serde_json::from_str(&document).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let created_at: String = row.try_get("created_at")?;
+    let updated_at: String = row.try_get("updated_at")?;
+    let classification: i64 = row.try_get("classification")?;
+    Ok(RecordRow {
+        id: RecordId::parse(&id)?,
+        org: OrgId::parse(&org)?,
+        register: row.try_get("register")?,
+        version: row.try_get("version")?,
+        title: row.try_get("title")?,
+        classification: Confidentiality::from_level(classification)
+            .ok_or_else(|| StoreError::Corrupt("classification".into()))?,
+        unit: unit.map(|u| UnitId::parse(&u)).transpose()?,
+        owner: owner.map(|o| PersonId::parse(&o)).transpose()?,
+        fields: doc
+            .get("fields")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default(),
+        computed: doc
+            .get("computed")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default(),
+        created_at: time_text::from_text(&created_at)
+            .ok_or_else(|| StoreError::Corrupt("created_at".into()))?,
+        created_by: person_id(row.try_get("created_by")?),
+        updated_at: time_text::from_text(&updated_at)
+            .ok_or_else(|| StoreError::Corrupt("updated_at".into()))?,
+        updated_by: person_id(row.try_get("updated_by")?),
+    })
+}
+
+const RECORD_COLUMNS: &str = "id, org_id, register, version, title, classification, unit_id, owner_id, document, created_at, created_by, updated_at, updated_by";
+
+/// The document stored for a record and in its journal events.
+pub(crate) fn document(valid: &ValidRecord) -> Value {
+    json!({"fields": valid.fields, "computed": valid.computed})
+}
+
+fn facts(valid: &ValidRecord) -> Value {
+    json!({"classification": valid.classification.level(), "unit": valid.unit, "owner": valid.owner, "title": valid.title})
+}
+
+impl Store {
+    /// Creates a record (validated by core beforehand) and journals it.
+    pub async fn create_record(
+        &self,
+        ctx: &Ctx,
+        register: &RegisterType,
+        id: RecordId,
+        valid: &ValidRecord,
+    ) -> Result<RecordRow, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        self.insert_record(&mut tx, ctx, register, id, valid, EventKind::RecordCreated)
+            .await?;
+        tx.commit().await?;
+        self.record(ctx.org, id)
+            .await?
+            .ok_or(StoreError::NotFound("record"))
+    }
+
+    async fn insert_record(
+        &self,
+        conn: &mut AnyConnection,
+        ctx: &Ctx,
+        register: &RegisterType,
+        id: RecordId,
+        valid: &ValidRecord,
+        kind: EventKind,
+    ) -> Result<(), StoreError> {
+        let doc = document(valid);
+        journal::append(
+            conn,
+            vec![EventDraft {
+                org: ctx.org,
+                at: ctx.at,
+                actor: ctx.actor,
+                role: ctx.role.clone(),
+                kind,
+                entity_type: "record".into(),
+                entity_id: id.to_string(),
+                payload: json!({"register": register.key(), "version": 1, "before": Value::Null, "after": doc, "facts": facts(valid)}),
+            }],
+        )
+        .await?;
+        let at = time_text::to_text(ctx.at);
+        sqlx::query(
+            "INSERT INTO records (id, org_id, register, version, title, classification, unit_id, owner_id, document, created_at, created_by, updated_at, updated_by) \
+             VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $9, $10)",
+        )
+        .bind(id.to_string())
+        .bind(ctx.org.to_string())
+        .bind(register.key().to_string())
+        .bind(valid.title.clone())
+        .bind(valid.classification.level())
+        .bind(valid.unit.map(|u| u.to_string()))
+        .bind(valid.owner.map(|o| o.to_string()))
+        .bind(doc.to_string())
+        .bind(at)
+        .bind(ctx.actor.map(|a| a.to_string()))
+        .execute(&mut *conn)
+        .await?;
+        self.write_index(conn, ctx.org, register.key(), id, valid, true)
+            .await
+    }
+
+    /// Writes the index row and search terms of a record (insert, or replace on update).
+    async fn write_index(
+        &self,
+        conn: &mut AnyConnection,
+        org: OrgId,
+        register: &str,
+        id: RecordId,
+        valid: &ValidRecord,
+        is_new: bool,
+    ) -> Result<(), StoreError> {
+        let mut text: [Option<String>; TEXT_SLOTS] = Default::default();
+        let mut number: [Option<f64>; NUMBER_SLOTS] = Default::default();
+        for (slot, value) in &valid.index {
+            match (slot, value) {
+                (Slot::Text(i), IndexValue::Text(t)) if *i < TEXT_SLOTS => {
+                    text[*i] = Some(t.clone())
+                }
+                (Slot::Number(i), IndexValue::Number(n)) if *i < NUMBER_SLOTS => {
+                    number[*i] = Some(*n)
+                }
+                _ => {}
+            }
+        }
+        if !is_new {
+            let old = sqlx::query("SELECT rid FROM record_index WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+            if let (Some(row), Backend::Sqlite) = (old, self.backend()) {
+                let rid: i64 = row.try_get("rid")?;
+                sqlx::query("DELETE FROM record_search WHERE rowid = $1")
+                    .bind(rid)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            sqlx::query("DELETE FROM record_index WHERE id = $1")
+                .bind(id.to_string())
+                .execute(&mut *conn)
+                .await?;
+        }
+        let terms_sql = match self.backend() {
+            Backend::Sqlite => "NULL",
+            Backend::Postgres => "to_tsvector('simple', $21)",
+        };
+        let sql = format!(
+            "INSERT INTO record_index (id, org_id, register, classification, unit_id, owner_id, t1, t2, t3, t4, t5, t6, t7, t8, n1, n2, n3, n4, n5, n6{}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20{}) RETURNING rid",
+            if self.backend() == Backend::Postgres {
+                ", terms"
+            } else {
+                ""
+            },
+            if self.backend() == Backend::Postgres {
+                format!(", {terms_sql}")
+            } else {
+                String::new()
+            },
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .bind(org.to_string())
+            .bind(register.to_string())
+            .bind(valid.classification.level())
+            .bind(valid.unit.map(|u| u.to_string()))
+            .bind(valid.owner.map(|o| o.to_string()));
+        for t in text {
+            q = q.bind(t);
+        }
+        for n in number {
+            q = q.bind(n);
+        }
+        if self.backend() == Backend::Postgres {
+            q = q.bind(valid.search_terms.clone());
+        }
+        let row = q.fetch_one(&mut *conn).await?;
+        if self.backend() == Backend::Sqlite {
+            let rid: i64 = row.try_get("rid")?;
+            sqlx::query("INSERT INTO record_search (rowid, terms) VALUES ($1, $2)")
+                .bind(rid)
+                .bind(valid.search_terms.clone())
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Updates a record if it is still at `expected_version`; journals before and after.
+    pub async fn update_record(
+        &self,
+        ctx: &Ctx,
+        register: &RegisterType,
+        id: RecordId,
+        expected_version: i64,
+        valid: &ValidRecord,
+    ) -> Result<RecordRow, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        // Lock the chain head first so that the read below sees the latest committed version
+        // and no other command can change the record before this one commits.
+        sqlx::query("UPDATE journal_heads SET seq = seq WHERE org_id = $1")
+            .bind(ctx.org.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE org_id = $1 AND id = $2");
+        let current = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ctx.org.to_string())
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("record"))?;
+        let current = row_to_record(&current)?;
+        if current.register != register.key() {
+            return Err(StoreError::NotFound("record"));
+        }
+        if current.version != expected_version {
+            return Err(CoreError::StaleVersion {
+                expected: expected_version,
+                found: current.version,
+            }
+            .into());
+        }
+        let version = current.version + 1;
+        let before = json!({"fields": current.fields, "computed": current.computed});
+        let after = document(valid);
+        journal::append(
+            &mut tx,
+            vec![EventDraft {
+                org: ctx.org,
+                at: ctx.at,
+                actor: ctx.actor,
+                role: ctx.role.clone(),
+                kind: EventKind::RecordUpdated,
+                entity_type: "record".into(),
+                entity_id: id.to_string(),
+                payload: json!({"register": register.key(), "version": version, "before": before, "after": after, "facts": facts(valid)}),
+            }],
+        )
+        .await?;
+        sqlx::query(
+            "UPDATE records SET version = $3, title = $4, classification = $5, unit_id = $6, owner_id = $7, document = $8, updated_at = $9, updated_by = $10 \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(ctx.org.to_string())
+        .bind(id.to_string())
+        .bind(version)
+        .bind(valid.title.clone())
+        .bind(valid.classification.level())
+        .bind(valid.unit.map(|u| u.to_string()))
+        .bind(valid.owner.map(|o| o.to_string()))
+        .bind(after.to_string())
+        .bind(time_text::to_text(ctx.at))
+        .bind(ctx.actor.map(|a| a.to_string()))
+        .execute(&mut *tx)
+        .await?;
+        self.write_index(&mut tx, ctx.org, register.key(), id, valid, false)
+            .await?;
+        tx.commit().await?;
+        self.record(ctx.org, id)
+            .await?
+            .ok_or(StoreError::NotFound("record"))
+    }
+
+    /// Creates many records in one transaction (an import): all or nothing, one event each plus
+    /// one `records.imported` summary.
+    pub async fn import_records(
+        &self,
+        ctx: &Ctx,
+        register: &RegisterType,
+        rows: &[(RecordId, ValidRecord)],
+        source: &str,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        for (id, valid) in rows {
+            self.insert_record(&mut tx, ctx, register, *id, valid, EventKind::RecordCreated)
+                .await?;
+        }
+        journal::append(
+            &mut tx,
+            vec![EventDraft {
+                org: ctx.org,
+                at: ctx.at,
+                actor: ctx.actor,
+                role: ctx.role.clone(),
+                kind: EventKind::RecordsImported,
+                entity_type: "register".into(),
+                entity_id: register.key().to_string(),
+                payload: json!({"count": rows.len(), "source": source}),
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    /// One record of an organisation, whatever its register.
+    pub async fn record(&self, org: OrgId, id: RecordId) -> Result<Option<RecordRow>, StoreError> {
+        let sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE org_id = $1 AND id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(row_to_record).transpose()
+    }
+
+    /// A page of records that the visibility admits, filtered, searched, sorted and paged by key.
+    pub async fn list_records(&self, q: &ListQuery<'_>) -> Result<Page, StoreError> {
+        if q.visibility.is_nothing() {
+            return Ok(Page {
+                rows: Vec::new(),
+                next: None,
+            });
+        }
+        let limit = q.limit.clamp(1, 500);
+        let mut b = SqlBuilder::new("SELECT id");
+        let sort_col = q.sort.map(|(slot, _)| slot.column());
+        if let Some(col) = sort_col {
+            b.push(", ").push(col).push(" AS sort_value");
+        }
+        b.push(" FROM record_index WHERE org_id = ")
+            .bind_text(q.visibility.org.to_string());
+        b.push(" AND register = ").bind_text(q.register.to_string());
+        b.push(" AND ");
+        visibility_sql(&mut b, q.visibility);
+        for f in &q.filters {
+            b.push(" AND ")
+                .push(f.slot.column())
+                .push(" = ")
+                .bind_value(&f.value);
+        }
+        for word in q.search.iter().filter(|w| !w.is_empty()) {
+            match self.backend() {
+                Backend::Sqlite => {
+                    b.push(
+                        " AND rid IN (SELECT rowid FROM record_search WHERE record_search MATCH ",
+                    )
+                    .bind_text(fts_phrase(word))
+                    .push(")");
+                }
+                Backend::Postgres => {
+                    b.push(" AND terms @@ to_tsquery('simple', ")
+                        .bind_text(tsquery_phrase(word))
+                        .push(")");
+                }
+            }
+        }
+        let descending = match q.sort {
+            Some((_, SortOrder::Descending)) | None => true,
+            Some((_, SortOrder::Ascending)) => false,
+        };
+        if let Some(cursor) = &q.after {
+            match (sort_col, &cursor.value) {
+                (None, _) => {
+                    b.push(if descending {
+                        " AND id < "
+                    } else {
+                        " AND id > "
+                    })
+                    .bind_text(cursor.id.clone());
+                }
+                (Some(col), None) => {
+                    if descending {
+                        b.push(&format!(" AND ({col} IS NULL AND id < "))
+                            .bind_text(cursor.id.clone())
+                            .push(")");
+                    } else {
+                        b.push(&format!(" AND (({col} IS NULL AND id > "))
+                            .bind_text(cursor.id.clone())
+                            .push(&format!(") OR {col} IS NOT NULL)"));
+                    }
+                }
+                (Some(col), Some(v)) => {
+                    let op = if descending { "<" } else { ">" };
+                    b.push(&format!(" AND ({col} {op} ")).bind_value(v);
+                    b.push(&format!(" OR ({col} = "))
+                        .bind_value(v)
+                        .push(&format!(" AND id {op} "))
+                        .bind_text(cursor.id.clone())
+                        .push(")");
+                    if descending {
+                        b.push(&format!(" OR {col} IS NULL"));
+                    }
+                    b.push(")");
+                }
+            }
+        }
+        let (nulls_asc, nulls_desc) = match self.backend() {
+            Backend::Sqlite => ("", ""),
+            Backend::Postgres => (" NULLS FIRST", " NULLS LAST"),
+        };
+        match sort_col {
+            Some(col) if descending => {
+                b.push(&format!(" ORDER BY {col} DESC{nulls_desc}, id DESC"))
+            }
+            Some(col) => b.push(&format!(" ORDER BY {col} ASC{nulls_asc}, id ASC")),
+            None => b.push(" ORDER BY id DESC"),
+        };
+        b.push(&format!(" LIMIT {}", limit + 1));
+
+        let SqlBuilder { sql, args, .. } = b;
+        let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), args)
+            .fetch_all(self.pool())
+            .await?;
+        let mut keys = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: String = row.try_get("id")?;
+            let value = match q.sort.map(|(s, _)| s) {
+                Some(Slot::Text(_)) => row
+                    .try_get::<Option<String>, _>("sort_value")?
+                    .map(IndexValue::Text),
+                Some(Slot::Number(_)) => row
+                    .try_get::<Option<f64>, _>("sort_value")?
+                    .map(IndexValue::Number),
+                None => None,
+            };
+            keys.push(Cursor { value, id });
+        }
+        let next = if keys.len() > limit as usize {
+            keys.truncate(limit as usize);
+            keys.last().cloned()
+        } else {
+            None
+        };
+        let ids: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
+        let mut records = self.records_by_ids(q.visibility.org, &ids).await?;
+        // Keep the index order.
+        records.sort_by_key(|r| {
+            ids.iter()
+                .position(|i| *i == r.id.to_string())
+                .unwrap_or(usize::MAX)
+        });
+        Ok(Page {
+            rows: records,
+            next,
+        })
+    }
+
+    async fn records_by_ids(
+        &self,
+        org: OrgId,
+        ids: &[String],
+    ) -> Result<Vec<RecordRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut b = SqlBuilder::new(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE org_id = "
+        ));
+        b.bind_text(org.to_string());
+        b.push(" AND id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.bind_text(id.clone());
+        }
+        b.push(")");
+        let SqlBuilder { sql, args, .. } = b;
+        let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), args)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(row_to_record).collect()
+    }
+
+    /// Every record of a register that the visibility admits, in pages, for export.
+    pub async fn all_records(
+        &self,
+        visibility: &Visibility,
+        register: &str,
+        max: usize,
+    ) -> Result<Vec<RecordRow>, StoreError> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .list_records(&ListQuery {
+                    visibility,
+                    register,
+                    filters: Vec::new(),
+                    sort: None,
+                    search: Vec::new(),
+                    after,
+                    limit: 500,
+                })
+                .await?;
+            out.extend(page.rows);
+            match page.next {
+                Some(next) if out.len() < max => after = Some(next),
+                _ => break,
+            }
+        }
+        out.truncate(max);
+        Ok(out)
+    }
+
+    /// Ids of the organisation's units and people, for core's validation `Directory`.
+    pub async fn directory(&self, org: OrgId) -> Result<crate::records::OrgDirectory, StoreError> {
+        let units = self.units(org).await?.into_iter().map(|u| u.id).collect();
+        let rows = sqlx::query("SELECT id FROM people WHERE org_id = $1")
+            .bind(org.to_string())
+            .fetch_all(self.pool())
+            .await?;
+        let people = rows
+            .iter()
+            .map(|r| {
+                r.try_get::<String, _>("id")
+                    .map_err(StoreError::from)
+                    .and_then(|s| Ok(PersonId::parse(&s)?))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(OrgDirectory {
+            org,
+            units,
+            people,
+            store: self.clone(),
+        })
+    }
+
+    /// Re-indexes a register whose index layout changed (library update). Runs at start.
+    pub async fn ensure_layout(&self, register: &RegisterType) -> Result<bool, StoreError> {
+        let fingerprint = register.layout_fingerprint();
+        let row = sqlx::query("SELECT fingerprint FROM register_layouts WHERE register = $1")
+            .bind(register.key().to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        let stored: Option<String> = row.map(|r| r.try_get("fingerprint")).transpose()?;
+        if stored.as_deref() == Some(fingerprint.as_str()) {
+            return Ok(false);
+        }
+        let mut tx = self.pool().begin().await?;
+        if stored.is_some() {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {RECORD_COLUMNS} FROM records WHERE register = $1"
+            )))
+            .bind(register.key().to_string())
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in rows {
+                let record = row_to_record(&row)?;
+                let valid = register.reindex(
+                    &record.fields,
+                    &record.computed,
+                    record.classification,
+                    record.unit,
+                    record.owner,
+                );
+                self.write_index(
+                    &mut tx,
+                    record.org,
+                    register.key(),
+                    record.id,
+                    &valid,
+                    false,
+                )
+                .await?;
+            }
+        }
+        sqlx::query("DELETE FROM register_layouts WHERE register = $1")
+            .bind(register.key().to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO register_layouts (register, fingerprint) VALUES ($1, $2)")
+            .bind(register.key().to_string())
+            .bind(fingerprint)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(stored.is_some())
+    }
+}
+
+/// The facts validation needs about one organisation, loaded once per command.
+pub struct OrgDirectory {
+    org: OrgId,
+    units: BTreeSet<UnitId>,
+    people: BTreeSet<PersonId>,
+    store: Store,
+}
+
+impl OrgDirectory {
+    /// Checks references to other records (loaded on demand; rare).
+    pub async fn load_references(
+        &self,
+        ids: &[(String, RecordId)],
+    ) -> Result<BTreeSet<(String, RecordId)>, StoreError> {
+        let mut found = BTreeSet::new();
+        for (register, id) in ids {
+            if let Some(r) = self.store.record(self.org, *id).await?
+                && &r.register == register
+            {
+                found.insert((register.clone(), *id));
+            }
+        }
+        Ok(found)
+    }
+}
+
+impl mamori_core::register::Directory for OrgDirectory {
+    fn has_person(&self, person: PersonId) -> bool {
+        self.people.contains(&person)
+    }
+
+    fn has_unit(&self, unit: UnitId) -> bool {
+        self.units.contains(&unit)
+    }
+
+    fn has_record(&self, _register: &str, _record: RecordId) -> bool {
+        // No built-in register has reference fields yet; references are refused until the
+        // directory loads them (see load_references).
+        false
+    }
+}

@@ -1,0 +1,120 @@
+//! Mamori's HTTP layer: server-rendered pages (Japanese first, English second), the JSON API,
+//! sign-in, sessions and CSRF protection.
+//!
+//! A handler parses the request, asks `mamori-core` (validation, authorisation), calls
+//! `mamori-store`, and renders. It holds no business rule: every permission check goes through
+//! [`auth::Viewer::authorize`], which enforces `core::authz::authorize`.
+
+// `WebError` carries both languages' texts and field errors (~128 bytes); errors are rare, so
+// the size of `Result<_, WebError>` is not worth boxing for.
+#![allow(clippy::result_large_err)]
+
+pub mod auth;
+pub mod csrf;
+pub mod error;
+pub mod i18n;
+pub mod routes;
+pub mod view;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use mamori_core::library::Library;
+use mamori_core::password::PasswordPolicy;
+use mamori_store::Store;
+use tokio::net::TcpListener;
+
+/// Settings of the web layer, with safe defaults.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    pub password_policy: PasswordPolicy,
+    /// Mark cookies `Secure` (set when served behind TLS).
+    pub secure_cookies: bool,
+    /// How long a session lives after sign-in.
+    pub session_hours: i64,
+    /// Largest request body accepted anywhere (uploads included).
+    pub max_body_bytes: usize,
+    /// Largest import file accepted.
+    pub max_import_bytes: usize,
+    /// Argon2id cost: memory in KiB, iterations. Tests use cheap values.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            password_policy: PasswordPolicy::default(),
+            secure_cookies: false,
+            session_hours: 12,
+            max_body_bytes: 64 * 1024 * 1024,
+            max_import_bytes: 64 * 1024 * 1024,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub library: Arc<Library>,
+    pub config: Arc<WebConfig>,
+    /// A hash of a random password, checked when a sign-in names an unknown e-mail address so
+    /// that response times do not reveal which addresses have accounts.
+    dummy_hash: Arc<tokio::sync::OnceCell<String>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, library: Library, config: WebConfig) -> AppState {
+        AppState {
+            store,
+            library: Arc::new(library),
+            config: Arc::new(config),
+            dummy_hash: Arc::new(tokio::sync::OnceCell::new()),
+        }
+    }
+
+    pub async fn dummy_hash(&self) -> Result<&str, error::WebError> {
+        self.dummy_hash
+            .get_or_try_init(|| async {
+                let secret = auth::random_secret()?;
+                auth::hash_password(&self.config, &secret).await
+            })
+            .await
+            .map(String::as_str)
+    }
+}
+
+/// Serves the app on an already bound listener until the process is stopped.
+pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    let app = routes::router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
