@@ -36,6 +36,9 @@ pub enum CoreError {
     #[error("record was changed by someone else (expected version {expected}, found {found})")]
     StaleVersion { expected: i64, found: i64 },
 
+    #[error("role {role:?} assigned with the wrong scope")]
+    RoleScope { role: Text, needs_unit: bool },
+
     #[error("journal event could not be encoded: {0}")]
     Encoding(String),
 }
@@ -101,6 +104,26 @@ impl CoreError {
                 ),
                 format!(
                     "Someone else changed this record (you edited version {expected}, it is now version {found}). Reload and try again."
+                ),
+            ),
+            CoreError::RoleScope {
+                role,
+                needs_unit: true,
+            } => Text::new(
+                format!("役割「{}」は部門を指定して付与してください。", role.ja),
+                format!("Grant the role \"{}\" within a unit.", role.en),
+            ),
+            CoreError::RoleScope {
+                role,
+                needs_unit: false,
+            } => Text::new(
+                format!(
+                    "役割「{}」は全社に対して付与します。部門は指定しないでください。",
+                    role.ja
+                ),
+                format!(
+                    "The role \"{}\" is held for the whole organisation; choose no unit.",
+                    role.en
                 ),
             ),
             CoreError::Encoding(detail) => Text::new(

@@ -74,6 +74,24 @@ pub struct RoleDef {
     pub grants: Vec<Grant>,
 }
 
+impl RoleDef {
+    /// Checks that an assignment fits the role's scope: a unit role is held within a unit, an
+    /// organisation role is held for the whole organisation.
+    pub fn check_assignment(&self, unit: Option<crate::ids::UnitId>) -> Result<(), CoreError> {
+        match (self.scope, unit) {
+            (RoleScope::Unit, None) => Err(CoreError::RoleScope {
+                role: self.name.clone(),
+                needs_unit: true,
+            }),
+            (RoleScope::Organisation, Some(_)) => Err(CoreError::RoleScope {
+                role: self.name.clone(),
+                needs_unit: false,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RolesFile {

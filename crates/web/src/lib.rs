@@ -13,6 +13,7 @@ pub mod auth;
 pub mod csrf;
 pub mod error;
 pub mod i18n;
+pub mod openapi;
 pub mod routes;
 pub mod view;
 

@@ -79,3 +79,6 @@ import-row = Row
 import-done = records were imported.
 yes = Yes
 no = No
+people-withdraw = Withdraw
+people-grant = Grant role
+people-created = Person added. Initial password (to be changed at first sign-in):

@@ -79,3 +79,6 @@ import-row = 行
 import-done = 件を登録しました。
 yes = はい
 no = いいえ
+people-withdraw = 解除
+people-grant = 役割を付与
+people-created = 利用者を追加しました。初期パスワード（初回ログイン時に変更が必要）：

@@ -212,3 +212,96 @@ pub async fn set_language(
     }
     Ok(response)
 }
+
+struct TokenRow {
+    id: String,
+    name: String,
+    created: String,
+    last_used: String,
+    revoked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage {
+    t: Tr,
+    nav: Nav,
+    tokens: Vec<TokenRow>,
+    created: Option<String>,
+}
+
+async fn tokens_page(
+    state: &AppState,
+    viewer: &Viewer,
+    created: Option<String>,
+) -> Result<Response, WebError> {
+    let tokens = state
+        .store
+        .api_tokens_of(viewer.org(), viewer.person.id)
+        .await?
+        .into_iter()
+        .map(|tk| TokenRow {
+            id: tk.id.to_string(),
+            name: tk.name,
+            created: crate::routes::registers::format_time(tk.created_at),
+            last_used: tk
+                .last_used_at
+                .map(crate::routes::registers::format_time)
+                .unwrap_or_default(),
+            revoked: tk.revoked_at.is_some(),
+        })
+        .collect();
+    Ok(render(&TokensPage {
+        t: viewer.tr(),
+        nav: Nav::new(viewer, "account"),
+        tokens,
+        created,
+    }))
+}
+
+pub async fn tokens(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+    viewer.authorize(Action::OwnAccount, &Resource::OwnAccount)?;
+    tokens_page(&state, &viewer, None).await
+}
+
+/// Creates a personal API token and shows it once; only its hash is stored.
+pub async fn create_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    check_form_token(&viewer, &form.text("csrf"))?;
+    viewer.authorize(Action::OwnAccount, &Resource::OwnAccount)?;
+    let name: String = form.text("name").trim().chars().take(100).collect();
+    if name.is_empty() {
+        return Err(WebError::malformed("name"));
+    }
+    let secret = format!("mmr_{}", auth::random_secret()?);
+    let id = mamori_core::ids::TokenId::from_uuid(uuid::Uuid::now_v7());
+    state
+        .store
+        .create_api_token(
+            &viewer.ctx(Action::OwnAccount),
+            id,
+            &name,
+            &auth::secret_hash(&secret),
+        )
+        .await?;
+    tokens_page(&state, &viewer, Some(secret)).await
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    check_form_token(&viewer, &form.text("csrf"))?;
+    viewer.authorize(Action::OwnAccount, &Resource::OwnAccount)?;
+    let id = mamori_core::ids::TokenId::parse(&id).map_err(|_| WebError::not_found())?;
+    state
+        .store
+        .revoke_api_token(&viewer.ctx(Action::OwnAccount), id)
+        .await?;
+    Ok(Redirect::to("/account/tokens").into_response())
+}

@@ -1,9 +1,12 @@
-//! The routes. Every route is listed in [`ROUTES`] with the action that guards it, and the
-//! router is built from the same list, so a route cannot exist without an entry; the test
-//! `authz_matrix` walks the list for every role and compares with an explicit expected table.
+//! The routes. Every route is one entry of [`table`]: method, path, the action that guards it,
+//! and its handler. The router is built from that list and [`routes`] exposes it, so a route
+//! cannot exist without its guard; the test `authz_matrix` walks [`routes`] for every role and
+//! compares with an explicit expected table.
 
 mod account;
+mod api;
 mod forms;
+mod people;
 mod registers;
 mod session;
 
@@ -47,56 +50,159 @@ const fn route(method: &'static str, path: &'static str, guard: Guard) -> RouteS
 
 use Guard::{Action as A, Public};
 
-/// Every route of the application.
-pub const ROUTES: &[RouteSpec] = &[
-    route("GET", "/healthz", Public),
-    route("GET", "/static/app.css", Public),
-    route("GET", "/login", Public),
-    route("POST", "/login", Public),
-    route("POST", "/logout", A(Action::OwnAccount)),
-    route("GET", "/", A(Action::OwnAccount)),
-    route("GET", "/account", A(Action::OwnAccount)),
-    route("GET", "/account/password", A(Action::OwnAccount)),
-    route("POST", "/account/password", A(Action::OwnAccount)),
-    route("POST", "/account/language", A(Action::OwnAccount)),
-    route("GET", "/registers", A(Action::OwnAccount)),
-    route("GET", "/registers/{register}", A(Action::RegisterView)),
-    route("GET", "/registers/{register}/new", A(Action::RecordCreate)),
-    route("POST", "/registers/{register}", A(Action::RecordCreate)),
-    route("GET", "/registers/{register}/{id}", A(Action::RegisterView)),
-    route(
-        "GET",
-        "/registers/{register}/{id}/edit",
-        A(Action::RecordUpdate),
-    ),
-    route(
-        "POST",
-        "/registers/{register}/{id}",
-        A(Action::RecordUpdate),
-    ),
-];
+/// Every route of the application with its guard and handler: the one list the router and the
+/// authorisation tests are built from.
+fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    use axum::routing::put;
+    vec![
+        (route("GET", "/healthz", Public), get(|| async { "ok" })),
+        (route("GET", "/static/app.css", Public), get(stylesheet)),
+        (route("GET", "/login", Public), get(session::login_page)),
+        (route("POST", "/login", Public), post(session::login)),
+        (
+            route("POST", "/logout", A(Action::OwnAccount)),
+            post(session::logout),
+        ),
+        (
+            route("GET", "/", A(Action::OwnAccount)),
+            get(|| async { Redirect::to("/registers") }),
+        ),
+        (
+            route("GET", "/account", A(Action::OwnAccount)),
+            get(account::account_page),
+        ),
+        (
+            route("GET", "/account/password", A(Action::OwnAccount)),
+            get(account::password_page),
+        ),
+        (
+            route("POST", "/account/password", A(Action::OwnAccount)),
+            post(account::change_password),
+        ),
+        (
+            route("POST", "/account/language", A(Action::OwnAccount)),
+            post(account::set_language),
+        ),
+        (
+            route("GET", "/account/tokens", A(Action::OwnAccount)),
+            get(account::tokens),
+        ),
+        (
+            route("POST", "/account/tokens", A(Action::OwnAccount)),
+            post(account::create_token),
+        ),
+        (
+            route("POST", "/account/tokens/{id}/revoke", A(Action::OwnAccount)),
+            post(account::revoke_token),
+        ),
+        (
+            route("GET", "/people", A(Action::PeopleView)),
+            get(people::list),
+        ),
+        (
+            route("POST", "/people", A(Action::PeopleManage)),
+            post(people::create),
+        ),
+        (
+            route("POST", "/people/{id}/roles", A(Action::PeopleManage)),
+            post(people::grant),
+        ),
+        (
+            route(
+                "POST",
+                "/people/{id}/roles/withdraw",
+                A(Action::PeopleManage),
+            ),
+            post(people::withdraw),
+        ),
+        (
+            route("GET", "/registers", A(Action::OwnAccount)),
+            get(registers::index),
+        ),
+        (
+            route("GET", "/registers/{register}", A(Action::RegisterView)),
+            get(registers::list),
+        ),
+        (
+            route("GET", "/registers/{register}/new", A(Action::RecordCreate)),
+            get(registers::new_form),
+        ),
+        (
+            route("POST", "/registers/{register}", A(Action::RecordCreate)),
+            post(registers::create),
+        ),
+        (
+            route("GET", "/registers/{register}/{id}", A(Action::RegisterView)),
+            get(registers::show),
+        ),
+        (
+            route(
+                "GET",
+                "/registers/{register}/{id}/edit",
+                A(Action::RecordUpdate),
+            ),
+            get(registers::edit_form),
+        ),
+        (
+            route(
+                "POST",
+                "/registers/{register}/{id}",
+                A(Action::RecordUpdate),
+            ),
+            post(registers::update),
+        ),
+        (route("GET", "/api/openapi.json", Public), get(api::openapi)),
+        (route("GET", "/api/me", A(Action::OwnAccount)), get(api::me)),
+        (
+            route("GET", "/api/registers", A(Action::OwnAccount)),
+            get(api::registers),
+        ),
+        (
+            route(
+                "GET",
+                "/api/registers/{register}/records",
+                A(Action::RegisterView),
+            ),
+            get(api::list),
+        ),
+        (
+            route(
+                "POST",
+                "/api/registers/{register}/records",
+                A(Action::RecordCreate),
+            ),
+            post(api::create),
+        ),
+        (
+            route(
+                "GET",
+                "/api/registers/{register}/records/{id}",
+                A(Action::RegisterView),
+            ),
+            get(api::show),
+        ),
+        (
+            route(
+                "PUT",
+                "/api/registers/{register}/records/{id}",
+                A(Action::RecordUpdate),
+            ),
+            put(api::update),
+        ),
+        (
+            route(
+                "GET",
+                "/api/registers/{register}/records/{id}/history",
+                A(Action::RegisterView),
+            ),
+            get(api::history),
+        ),
+    ]
+}
 
-fn handler(spec: &RouteSpec) -> Option<MethodRouter<AppState>> {
-    Some(match (spec.method, spec.path) {
-        ("GET", "/healthz") => get(|| async { "ok" }),
-        ("GET", "/static/app.css") => get(stylesheet),
-        ("GET", "/login") => get(session::login_page),
-        ("POST", "/login") => post(session::login),
-        ("POST", "/logout") => post(session::logout),
-        ("GET", "/") => get(|| async { Redirect::to("/registers") }),
-        ("GET", "/account") => get(account::account_page),
-        ("GET", "/account/password") => get(account::password_page),
-        ("POST", "/account/password") => post(account::change_password),
-        ("POST", "/account/language") => post(account::set_language),
-        ("GET", "/registers") => get(registers::index),
-        ("GET", "/registers/{register}") => get(registers::list),
-        ("GET", "/registers/{register}/new") => get(registers::new_form),
-        ("POST", "/registers/{register}") => post(registers::create),
-        ("GET", "/registers/{register}/{id}") => get(registers::show),
-        ("GET", "/registers/{register}/{id}/edit") => get(registers::edit_form),
-        ("POST", "/registers/{register}/{id}") => post(registers::update),
-        _ => return None,
-    })
+/// Every route's method, path and guard.
+pub fn routes() -> Vec<RouteSpec> {
+    table().into_iter().map(|(spec, _)| spec).collect()
 }
 
 async fn stylesheet() -> impl IntoResponse {
@@ -109,28 +215,18 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-/// Builds the application from [`ROUTES`].
+/// Builds the application from [`table`].
 pub fn router(state: AppState) -> Router {
+    let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
+    for (spec, handler) in table() {
+        match by_path.iter_mut().find(|(p, _)| *p == spec.path) {
+            Some((_, existing)) => *existing = std::mem::take(existing).merge(handler),
+            None => by_path.push((spec.path, handler)),
+        }
+    }
     let mut router: Router<AppState> = Router::new();
-    let mut paths: Vec<&str> = ROUTES.iter().map(|r| r.path).collect();
-    paths.dedup();
-    let mut seen = std::collections::BTreeSet::new();
-    for path in ROUTES.iter().map(|r| r.path) {
-        if !seen.insert(path) {
-            continue;
-        }
-        let mut method_router: Option<MethodRouter<AppState>> = None;
-        for spec in ROUTES.iter().filter(|r| r.path == path) {
-            if let Some(h) = handler(spec) {
-                method_router = Some(match method_router {
-                    Some(existing) => existing.merge(h),
-                    None => h,
-                });
-            }
-        }
-        if let Some(mr) = method_router {
-            router = router.route(path, mr);
-        }
+    for (path, handler) in by_path {
+        router = router.route(path, handler);
     }
     let max_body = state.config.max_body_bytes;
     router
@@ -165,13 +261,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_route_has_a_handler() {
-        for spec in ROUTES {
+    fn routes_are_unique() {
+        let specs = routes();
+        for (i, a) in specs.iter().enumerate() {
             assert!(
-                handler(spec).is_some(),
-                "{} {} has no handler",
-                spec.method,
-                spec.path
+                !specs[..i]
+                    .iter()
+                    .any(|b| b.method == a.method && b.path == a.path),
+                "{} {} is declared twice",
+                a.method,
+                a.path
             );
         }
     }

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use mamori_core::authz::{Action, RecordFacts, Resource};
+use mamori_core::authz::{Action, RecordFacts, Resource, Visibility};
 use mamori_core::classification::Confidentiality;
 use mamori_core::ids::{PersonId, RecordId};
 use mamori_core::journal::EventKind;
@@ -117,6 +117,12 @@ pub(crate) async fn names_for(
     Ok(Names { people, units })
 }
 
+/// A timestamp for JSON: RFC 3339 in UTC.
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 pub(crate) fn format_time(at: OffsetDateTime) -> String {
     // Shown in Japan Standard Time, the zone of Mamori's users.
     let jst = time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC);
@@ -217,7 +223,7 @@ struct ListPage {
 }
 
 /// The list query as it arrives in the URL: `q`, `sort` (`key` or `-key`), `f.KEY`, `after`.
-struct ListParams {
+pub(crate) struct ListParams {
     q: String,
     sort: String,
     filters: Vec<(String, String)>,
@@ -225,7 +231,7 @@ struct ListParams {
 }
 
 impl ListParams {
-    fn parse(pairs: &[(String, String)]) -> ListParams {
+    pub(crate) fn parse(pairs: &[(String, String)]) -> ListParams {
         let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         ListParams {
             q: get("q").unwrap_or_default().chars().take(200).collect(),
@@ -239,6 +245,43 @@ impl ListParams {
                 })
                 .collect(),
             after: get("after").filter(|a| !a.is_empty()),
+        }
+    }
+
+    /// The sort field and direction: `key` ascending, `-key` descending.
+    pub(crate) fn sort_key(&self) -> (String, SortOrder) {
+        match self.sort.strip_prefix('-') {
+            Some(k) => (k.to_string(), SortOrder::Descending),
+            None => (self.sort.clone(), SortOrder::Ascending),
+        }
+    }
+
+    /// The store query these parameters ask for, within the viewer's visibility. Filters and
+    /// sorts on fields that are not indexed are ignored.
+    pub(crate) fn query<'a>(
+        &self,
+        register: &'a RegisterType,
+        visibility: &'a Visibility,
+        limit: u32,
+    ) -> ListQuery<'a> {
+        let (sort_key, order) = self.sort_key();
+        ListQuery {
+            visibility,
+            register: register.key(),
+            filters: self
+                .filters
+                .iter()
+                .filter_map(|(k, v)| filter_value(register, k, v))
+                .collect(),
+            sort: register.slot_of(&sort_key).map(|slot| (slot, order)),
+            search: self
+                .q
+                .split_whitespace()
+                .map(mamori_core::search::term_list)
+                .filter(|w| !w.is_empty())
+                .collect(),
+            after: self.after.as_deref().and_then(Cursor::decode),
+            limit,
         }
     }
 
@@ -388,34 +431,10 @@ pub async fn list(
     let t = viewer.tr();
     let params = ListParams::parse(&pairs);
     let visibility = viewer.visibility(register.key());
-    let filters: Vec<Filter> = params
-        .filters
-        .iter()
-        .filter_map(|(k, v)| filter_value(register, k, v))
-        .collect();
-    let (sort_key, order) = match params.sort.strip_prefix('-') {
-        Some(k) => (k.to_string(), SortOrder::Descending),
-        None => (params.sort.clone(), SortOrder::Ascending),
-    };
-    let sort = register.slot_of(&sort_key).map(|slot| (slot, order));
-    let search: Vec<Vec<String>> = params
-        .q
-        .split_whitespace()
-        .map(mamori_core::search::term_list)
-        .filter(|w| !w.is_empty())
-        .collect();
-    let after = params.after.as_deref().and_then(Cursor::decode);
+    let (sort_key, order) = params.sort_key();
     let page = state
         .store
-        .list_records(&ListQuery {
-            visibility: &visibility,
-            register: register.key(),
-            filters,
-            sort,
-            search,
-            after,
-            limit: PAGE_SIZE,
-        })
+        .list_records(&params.query(register, &visibility, PAGE_SIZE))
         .await?;
     let docs: Vec<&Map<String, Value>> = page.rows.iter().map(|r| &r.fields).collect();
     let names = names_for(&state, &viewer, register, &docs).await?;
