@@ -57,10 +57,7 @@ impl Action {
 
     /// Actions whose grants are limited by scope and clearance on each record.
     pub fn is_record_scoped(self) -> bool {
-        matches!(
-            self,
-            Action::RegisterView | Action::RecordCreate | Action::RecordUpdate
-        )
+        matches!(self, Action::RegisterView | Action::RecordCreate | Action::RecordUpdate)
     }
 }
 
@@ -149,10 +146,7 @@ pub struct Visibility {
 
 impl Visibility {
     pub fn nothing(org: OrgId) -> Visibility {
-        Visibility {
-            org,
-            clauses: Vec::new(),
-        }
+        Visibility { org, clauses: Vec::new() }
     }
 
     pub fn is_nothing(&self) -> bool {
@@ -164,54 +158,31 @@ impl Visibility {
             && self.clauses.iter().any(|c| {
                 facts.classification <= c.max_classification
                     && c.owner.is_none_or(|o| facts.owner == Some(o))
-                    && c.units
-                        .as_ref()
-                        .is_none_or(|units| facts.unit.is_some_and(|u| units.contains(&u)))
+                    && c.units.as_ref().is_none_or(|units| facts.unit.is_some_and(|u| units.contains(&u)))
             })
     }
 }
 
 /// The clauses an actor's grants give for an action on a register.
-fn clauses_for(
-    library: &Library,
-    actor: &Actor,
-    action: Action,
-    register: &str,
-) -> Vec<VisibilityClause> {
+fn clauses_for(library: &Library, actor: &Actor, action: Action, register: &str) -> Vec<VisibilityClause> {
     let mut clauses = Vec::new();
     for assignment in &actor.roles {
         let Some(role) = library.role(&assignment.role) else {
             continue;
         };
         for grant in role.grants.iter().filter(|g| g.action == action) {
-            if grant
-                .registers
-                .as_ref()
-                .is_some_and(|r| !r.iter().any(|k| k == register))
-            {
+            if grant.registers.as_ref().is_some_and(|r| !r.iter().any(|k| k == register)) {
                 continue;
             }
             let max_classification = grant.clearance.unwrap_or(Confidentiality::Public);
             let clause = match grant.scope {
-                GrantScope::Organisation => VisibilityClause {
-                    units: None,
-                    owner: None,
-                    max_classification,
-                },
+                GrantScope::Organisation => VisibilityClause { units: None, owner: None, max_classification },
                 GrantScope::Unit => match (role.scope, assignment.unit) {
-                    (RoleScope::Unit, Some(unit)) => VisibilityClause {
-                        units: Some(vec![unit]),
-                        owner: None,
-                        max_classification,
-                    },
+                    (RoleScope::Unit, Some(unit)) => VisibilityClause { units: Some(vec![unit]), owner: None, max_classification },
                     // A unit grant of a role held without a unit reaches nothing.
                     _ => continue,
                 },
-                GrantScope::Own => VisibilityClause {
-                    units: None,
-                    owner: Some(actor.person),
-                    max_classification,
-                },
+                GrantScope::Own => VisibilityClause { units: None, owner: Some(actor.person), max_classification },
             };
             clauses.push(clause);
         }
@@ -226,11 +197,8 @@ fn simplify(clauses: Vec<VisibilityClause>) -> Vec<VisibilityClause> {
     for clause in clauses {
         if let Some(units) = &clause.units
             && clause.owner.is_none()
-            && let Some(existing) = merged.iter_mut().find(|m| {
-                m.owner.is_none()
-                    && m.units.is_some()
-                    && m.max_classification == clause.max_classification
-            })
+            && let Some(existing) =
+                merged.iter_mut().find(|m| m.owner.is_none() && m.units.is_some() && m.max_classification == clause.max_classification)
             && let Some(existing_units) = existing.units.as_mut()
         {
             for u in units {
@@ -242,18 +210,14 @@ fn simplify(clauses: Vec<VisibilityClause>) -> Vec<VisibilityClause> {
         }
         merged.push(clause);
     }
-    let covers = |a: &VisibilityClause, b: &VisibilityClause| {
-        a.max_classification >= b.max_classification && a.owner.is_none() && a.units.is_none()
-    };
+    let covers =
+        |a: &VisibilityClause, b: &VisibilityClause| a.max_classification >= b.max_classification && a.owner.is_none() && a.units.is_none();
     let mut result: Vec<VisibilityClause> = Vec::new();
     for (i, c) in merged.iter().enumerate() {
         let covered = merged.iter().enumerate().any(|(j, other)| {
             j != i
                 && covers(other, c)
-                && (other.max_classification > c.max_classification
-                    || c.units.is_some()
-                    || c.owner.is_some()
-                    || j < i)
+                && (other.max_classification > c.max_classification || c.units.is_some() || c.owner.is_some() || j < i)
         });
         if !covered {
             result.push(c.clone());
@@ -264,56 +228,32 @@ fn simplify(clauses: Vec<VisibilityClause>) -> Vec<VisibilityClause> {
 
 /// The records of `register` that `actor` may see.
 pub fn visibility(library: &Library, actor: &Actor, register: &str) -> Visibility {
-    Visibility {
-        org: actor.org,
-        clauses: clauses_for(library, actor, Action::RegisterView, register),
-    }
+    Visibility { org: actor.org, clauses: clauses_for(library, actor, Action::RegisterView, register) }
 }
 
 /// Whether `actor` may do `action` to `resource`. Resources of another organisation are denied.
-pub fn authorize(
-    library: &Library,
-    actor: &Actor,
-    action: Action,
-    resource: &Resource<'_>,
-) -> Decision {
+pub fn authorize(library: &Library, actor: &Actor, action: Action, resource: &Resource<'_>) -> Decision {
     let allowed = match resource {
         Resource::OwnAccount => action == Action::OwnAccount,
         Resource::Organisation(org) => {
-            *org == actor.org
-                && !action.is_record_scoped()
-                && action != Action::OwnAccount
-                && has_grant(library, actor, action, None)
+            *org == actor.org && !action.is_record_scoped() && action != Action::OwnAccount && has_grant(library, actor, action, None)
         }
         Resource::Register { org, register } => {
-            *org == actor.org
-                && action != Action::OwnAccount
-                && has_grant(library, actor, action, Some(register))
+            *org == actor.org && action != Action::OwnAccount && has_grant(library, actor, action, Some(register))
         }
         Resource::Record(facts) => {
             if facts.org != actor.org || !action.is_record_scoped() {
                 false
             } else {
                 // Changing a record also requires seeing it.
-                let sees = Visibility {
-                    org: actor.org,
-                    clauses: clauses_for(library, actor, Action::RegisterView, facts.register),
-                }
-                .admits(facts);
-                let may = Visibility {
-                    org: actor.org,
-                    clauses: clauses_for(library, actor, action, facts.register),
-                }
-                .admits(facts);
+                let sees =
+                    Visibility { org: actor.org, clauses: clauses_for(library, actor, Action::RegisterView, facts.register) }.admits(facts);
+                let may = Visibility { org: actor.org, clauses: clauses_for(library, actor, action, facts.register) }.admits(facts);
                 sees && may
             }
         }
     };
-    if allowed {
-        Decision::Allow
-    } else {
-        Decision::Deny
-    }
+    if allowed { Decision::Allow } else { Decision::Deny }
 }
 
 fn has_grant(library: &Library, actor: &Actor, action: Action, register: Option<&str>) -> bool {
@@ -332,8 +272,5 @@ fn has_grant(library: &Library, actor: &Actor, action: Action, register: Option<
 
 /// Whether any of the person's roles is privileged (stricter password and lockout rules).
 pub fn is_privileged(library: &Library, actor: &Actor) -> bool {
-    actor
-        .roles
-        .iter()
-        .any(|a| library.role(&a.role).is_some_and(|r| r.privileged))
+    actor.roles.iter().any(|a| library.role(&a.role).is_some_and(|r| r.privileged))
 }

@@ -47,8 +47,7 @@ impl Confidentiality {
 impl TryFrom<i64> for Confidentiality {
     type Error = String;
     fn try_from(level: i64) -> Result<Self, Self::Error> {
-        Self::from_level(level)
-            .ok_or_else(|| format!("confidentiality must be 1, 2 or 3, not {level}"))
+        Self::from_level(level).ok_or_else(|| format!("confidentiality must be 1, 2 or 3, not {level}"))
     }
 }
 
@@ -114,14 +113,8 @@ mod tests {
     fn integrity_cannot_be_three() {
         assert!(Integrity::from_level(3).is_none());
         assert!(serde_json::from_str::<Integrity>("3").is_err());
-        assert_eq!(
-            serde_json::from_str::<Integrity>("2").ok(),
-            Some(Integrity::High)
-        );
-        assert_eq!(
-            serde_json::from_str::<Confidentiality>("3").ok(),
-            Some(Confidentiality::Secret)
-        );
+        assert_eq!(serde_json::from_str::<Integrity>("2").ok(), Some(Integrity::High));
+        assert_eq!(serde_json::from_str::<Confidentiality>("3").ok(), Some(Confidentiality::Secret));
         assert!(serde_json::from_str::<Availability>("0").is_err());
     }
 

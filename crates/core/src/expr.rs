@@ -28,18 +28,12 @@ impl std::fmt::Debug for Expression {
 
 impl Expression {
     pub fn compile(source: &str) -> Result<Expression, CoreError> {
-        let err = |detail: String| CoreError::ExpressionCompile {
-            source_text: source.chars().take(200).collect(),
-            detail,
-        };
+        let err = |detail: String| CoreError::ExpressionCompile { source_text: source.chars().take(200).collect(), detail };
         if source.len() > MAX_SOURCE_LEN {
             return Err(err(format!("longer than {MAX_SOURCE_LEN} bytes")));
         }
         match catch_unwind(|| cel::Program::compile(source)) {
-            Ok(Ok(program)) => Ok(Expression {
-                source: source.to_string(),
-                program: Arc::new(program),
-            }),
+            Ok(Ok(program)) => Ok(Expression { source: source.to_string(), program: Arc::new(program) }),
             Ok(Err(e)) => Err(err(e.to_string())),
             Err(_) => Err(err("the parser failed".to_string())),
         }
@@ -50,31 +44,20 @@ impl Expression {
     }
 
     /// Evaluates with the given variables; absent record fields should be passed as JSON null.
-    pub fn evaluate(
-        &self,
-        variables: &BTreeMap<String, serde_json::Value>,
-    ) -> Result<serde_json::Value, CoreError> {
-        let err = |detail: String| CoreError::ExpressionEval {
-            source_text: self.source.chars().take(200).collect(),
-            detail,
-        };
+    pub fn evaluate(&self, variables: &BTreeMap<String, serde_json::Value>) -> Result<serde_json::Value, CoreError> {
+        let err = |detail: String| CoreError::ExpressionEval { source_text: self.source.chars().take(200).collect(), detail };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let mut context = cel::Context::default();
             // `max` and `min` ship with the engine but are not in its default environment.
-            context
-                .add_function("max", cel::functions::max)
-                .map_err(|e| e.to_string())?;
-            context
-                .add_function("min", cel::functions::min)
-                .map_err(|e| e.to_string())?;
+            context.add_function("max", cel::functions::max).map_err(|e| e.to_string())?;
+            context.add_function("min", cel::functions::min).map_err(|e| e.to_string())?;
             for (name, value) in variables {
                 context.add_variable_from_value(name.clone(), json_to_cel(value));
             }
             self.program.execute(&context).map_err(|e| e.to_string())
         }));
         match outcome {
-            Ok(Ok(value)) => cel_to_json(&value)
-                .ok_or_else(|| err("the result is not a plain value".to_string())),
+            Ok(Ok(value)) => cel_to_json(&value).ok_or_else(|| err("the result is not a plain value".to_string())),
             Ok(Err(e)) => Err(err(e)),
             Err(_) => Err(err("the evaluator failed".to_string())),
         }
@@ -91,14 +74,9 @@ fn json_to_cel(value: &serde_json::Value) -> cel::Value {
             None => cel::Value::Float(n.as_f64().unwrap_or(0.0)),
         },
         J::String(s) => cel::Value::String(s.clone().into()),
-        J::Array(items) => {
-            cel::Value::List(items.iter().map(json_to_cel).collect::<Vec<_>>().into())
-        }
+        J::Array(items) => cel::Value::List(items.iter().map(json_to_cel).collect::<Vec<_>>().into()),
         J::Object(map) => {
-            let entries: std::collections::HashMap<String, cel::Value> = map
-                .iter()
-                .map(|(k, v)| (k.clone(), json_to_cel(v)))
-                .collect();
+            let entries: std::collections::HashMap<String, cel::Value> = map.iter().map(|(k, v)| (k.clone(), json_to_cel(v))).collect();
             cel::Value::Map(entries.into())
         }
     }
@@ -113,9 +91,7 @@ fn cel_to_json(value: &cel::Value) -> Option<serde_json::Value> {
         cel::Value::UInt(u) => J::from(*u),
         cel::Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number)?,
         cel::Value::String(s) => J::String(s.to_string()),
-        cel::Value::List(items) => {
-            J::Array(items.iter().map(cel_to_json).collect::<Option<Vec<_>>>()?)
-        }
+        cel::Value::List(items) => J::Array(items.iter().map(cel_to_json).collect::<Option<Vec<_>>>()?),
         _ => return None,
     })
 }
@@ -127,33 +103,16 @@ mod tests {
     use serde_json::json;
 
     fn vars(pairs: &[(&str, serde_json::Value)]) -> BTreeMap<String, serde_json::Value> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
     }
 
     #[test]
     fn default_importance_is_the_highest_of_three() {
         let e = Expression::compile("max([confidentiality, integrity, availability])").unwrap();
-        let cases = [
-            ((3, 1, 1), 3),
-            ((1, 2, 1), 2),
-            ((1, 1, 2), 2),
-            ((1, 1, 1), 1),
-            ((2, 2, 2), 2),
-        ];
+        let cases = [((3, 1, 1), 3), ((1, 2, 1), 2), ((1, 1, 2), 2), ((1, 1, 1), 1), ((2, 2, 2), 2)];
         for ((c, i, a), expected) in cases {
-            let v = vars(&[
-                ("confidentiality", json!(c)),
-                ("integrity", json!(i)),
-                ("availability", json!(a)),
-            ]);
-            assert_eq!(
-                e.evaluate(&v).unwrap(),
-                json!(expected),
-                "C={c} I={i} A={a}"
-            );
+            let v = vars(&[("confidentiality", json!(c)), ("integrity", json!(i)), ("availability", json!(a))]);
+            assert_eq!(e.evaluate(&v).unwrap(), json!(expected), "C={c} I={i} A={a}");
         }
     }
 

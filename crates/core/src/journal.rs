@@ -138,10 +138,7 @@ pub struct ChainHead {
 
 impl ChainHead {
     pub fn genesis() -> ChainHead {
-        ChainHead {
-            seq: 0,
-            hash: GENESIS_HASH.to_string(),
-        }
+        ChainHead { seq: 0, hash: GENESIS_HASH.to_string() }
     }
 }
 
@@ -177,14 +174,7 @@ pub fn seal(head: &ChainHead, draft: EventDraft) -> Result<SealedEvent, CoreErro
     };
     let header_bytes = canonical(&header)?;
     let hash = sha256_hex(header_bytes.as_bytes());
-    Ok(SealedEvent {
-        org: draft.org,
-        seq: header.seq,
-        hash,
-        header,
-        header_bytes,
-        payload_bytes,
-    })
+    Ok(SealedEvent { org: draft.org, seq: header.seq, hash, header, header_bytes, payload_bytes })
 }
 
 /// An event as read back from storage, for verification.
@@ -209,14 +199,8 @@ pub struct ChainBreak {
 impl ChainBreak {
     pub fn text(&self) -> Text {
         Text::new(
-            format!(
-                "組織 {} の記録 {} 番で改ざんまたは欠落を検出しました: {}",
-                self.org, self.seq, self.reason
-            ),
-            format!(
-                "Journal event {} of organisation {} is broken: {}",
-                self.seq, self.org, self.reason
-            ),
+            format!("組織 {} の記録 {} 番で改ざんまたは欠落を検出しました: {}", self.org, self.seq, self.reason),
+            format!("Journal event {} of organisation {} is broken: {}", self.seq, self.org, self.reason),
         )
     }
 }
@@ -231,49 +215,27 @@ pub struct ChainVerifier {
 
 impl ChainVerifier {
     pub fn new(org: OrgId) -> ChainVerifier {
-        ChainVerifier {
-            org,
-            head: ChainHead::genesis(),
-            missing_payloads: BTreeSet::new(),
-            erased: BTreeSet::new(),
-        }
+        ChainVerifier { org, head: ChainHead::genesis(), missing_payloads: BTreeSet::new(), erased: BTreeSet::new() }
     }
 
     /// Checks the next event; returns its parsed header and payload (when present).
-    pub fn check(
-        &mut self,
-        event: &StoredEvent,
-    ) -> Result<(EventHeader, Option<serde_json::Value>), ChainBreak> {
-        let fail = |seq: i64, reason: &str| ChainBreak {
-            org: self.org,
-            seq,
-            reason: reason.to_string(),
-        };
+    pub fn check(&mut self, event: &StoredEvent) -> Result<(EventHeader, Option<serde_json::Value>), ChainBreak> {
+        let fail = |seq: i64, reason: &str| ChainBreak { org: self.org, seq, reason: reason.to_string() };
         let expected_seq = self.head.seq + 1;
         if event.seq != expected_seq {
-            return Err(fail(
-                expected_seq,
-                &format!("event {expected_seq} is missing (found {})", event.seq),
-            ));
+            return Err(fail(expected_seq, &format!("event {expected_seq} is missing (found {})", event.seq)));
         }
         if sha256_hex(event.header_bytes.as_bytes()) != event.hash {
             return Err(fail(event.seq, "the stored header does not match its hash"));
         }
-        let header: EventHeader = serde_json::from_str(&event.header_bytes)
-            .map_err(|_| fail(event.seq, "the stored header is not a valid event header"))?;
-        let recanonical =
-            canonical(&header).map_err(|_| fail(event.seq, "the header cannot be re-encoded"))?;
+        let header: EventHeader =
+            serde_json::from_str(&event.header_bytes).map_err(|_| fail(event.seq, "the stored header is not a valid event header"))?;
+        let recanonical = canonical(&header).map_err(|_| fail(event.seq, "the header cannot be re-encoded"))?;
         if recanonical != event.header_bytes {
-            return Err(fail(
-                event.seq,
-                "the stored header is not in canonical form",
-            ));
+            return Err(fail(event.seq, "the stored header is not in canonical form"));
         }
         if header.seq != event.seq || header.org != self.org {
-            return Err(fail(
-                event.seq,
-                "the header names another position or organisation",
-            ));
+            return Err(fail(event.seq, "the header names another position or organisation"));
         }
         if header.prev != self.head.hash {
             return Err(fail(event.seq, "the previous-hash link is broken"));
@@ -281,13 +243,9 @@ impl ChainVerifier {
         let payload = match &event.payload_bytes {
             Some(bytes) => {
                 if sha256_hex(bytes.as_bytes()) != header.payload_digest {
-                    return Err(fail(
-                        event.seq,
-                        "the payload does not match the digest in the header",
-                    ));
+                    return Err(fail(event.seq, "the payload does not match the digest in the header"));
                 }
-                let value: serde_json::Value = serde_json::from_str(bytes)
-                    .map_err(|_| fail(event.seq, "the payload is not valid JSON"))?;
+                let value: serde_json::Value = serde_json::from_str(bytes).map_err(|_| fail(event.seq, "the payload is not valid JSON"))?;
                 if header.kind == EventKind::PayloadErased
                     && let Some(seqs) = value.get("erased_seqs").and_then(|v| v.as_array())
                 {
@@ -300,25 +258,14 @@ impl ChainVerifier {
                 None
             }
         };
-        self.head = ChainHead {
-            seq: event.seq,
-            hash: event.hash.clone(),
-        };
+        self.head = ChainHead { seq: event.seq, hash: event.hash.clone() };
         Ok((header, payload))
     }
 
     /// Ends the walk: every missing payload must have been erased by a recorded erasure event.
     pub fn finish(self, stored_head: Option<&ChainHead>) -> Result<ChainHead, ChainBreak> {
-        if let Some(seq) = self
-            .missing_payloads
-            .iter()
-            .find(|s| !self.erased.contains(s))
-        {
-            return Err(ChainBreak {
-                org: self.org,
-                seq: *seq,
-                reason: "the payload is missing and no erasure was recorded".to_string(),
-            });
+        if let Some(seq) = self.missing_payloads.iter().find(|s| !self.erased.contains(s)) {
+            return Err(ChainBreak { org: self.org, seq: *seq, reason: "the payload is missing and no erasure was recorded".to_string() });
         }
         if let Some(stored) = stored_head
             && stored != &self.head
@@ -326,10 +273,7 @@ impl ChainVerifier {
             return Err(ChainBreak {
                 org: self.org,
                 seq: stored.seq.max(self.head.seq),
-                reason: format!(
-                    "the chain head records event {} but the journal ends at event {}",
-                    stored.seq, self.head.seq
-                ),
+                reason: format!("the chain head records event {} but the journal ends at event {}", stored.seq, self.head.seq),
             });
         }
         Ok(self.head)
@@ -362,10 +306,7 @@ mod tests {
                 payload: json!({"before": {"name": format!("資産{i}")}, "after": {"name": format!("資産{}", i + 1)}, "computed": {"importance": 3}}),
             };
             let sealed = seal(&head, draft).unwrap();
-            head = ChainHead {
-                seq: sealed.seq,
-                hash: sealed.hash.clone(),
-            };
+            head = ChainHead { seq: sealed.seq, hash: sealed.hash.clone() };
             out.push(StoredEvent {
                 seq: sealed.seq,
                 hash: sealed.hash,
@@ -405,10 +346,7 @@ mod tests {
         assert_eq!(verify(&events).unwrap_err().seq, 2);
 
         // Record the erasure as event 4; now the chain verifies.
-        let head = ChainHead {
-            seq: 3,
-            hash: events[2].hash.clone(),
-        };
+        let head = ChainHead { seq: 3, hash: events[2].hash.clone() };
         let erasure = seal(
             &head,
             EventDraft {
@@ -443,14 +381,8 @@ mod tests {
         for e in &events[..3] {
             v.check(e).unwrap();
         }
-        let stored = ChainHead {
-            seq: 4,
-            hash: events[3].hash.clone(),
-        };
-        assert!(
-            v.finish(Some(&stored)).is_err(),
-            "a truncated journal is detected from the stored head"
-        );
+        let stored = ChainHead { seq: 4, hash: events[3].hash.clone() };
+        assert!(v.finish(Some(&stored)).is_err(), "a truncated journal is detected from the stored head");
     }
 
     proptest! {

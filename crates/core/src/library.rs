@@ -20,16 +20,11 @@ pub struct RoleKey(String);
 
 impl RoleKey {
     pub fn parse(text: &str) -> Result<RoleKey, CoreError> {
-        let ok = !text.is_empty()
-            && text.len() <= 64
-            && text.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        let ok = !text.is_empty() && text.len() <= 64 && text.chars().all(|c| c.is_ascii_lowercase() || c == '_');
         if ok {
             Ok(RoleKey(text.to_string()))
         } else {
-            Err(CoreError::InvalidValue {
-                field: "role",
-                value: text.chars().take(64).collect(),
-            })
+            Err(CoreError::InvalidValue { field: "role", value: text.chars().take(64).collect() })
         }
     }
 
@@ -79,14 +74,8 @@ impl RoleDef {
     /// organisation role is held for the whole organisation.
     pub fn check_assignment(&self, unit: Option<crate::ids::UnitId>) -> Result<(), CoreError> {
         match (self.scope, unit) {
-            (RoleScope::Unit, None) => Err(CoreError::RoleScope {
-                role: self.name.clone(),
-                needs_unit: true,
-            }),
-            (RoleScope::Organisation, Some(_)) => Err(CoreError::RoleScope {
-                role: self.name.clone(),
-                needs_unit: false,
-            }),
+            (RoleScope::Unit, None) => Err(CoreError::RoleScope { role: self.name.clone(), needs_unit: true }),
+            (RoleScope::Organisation, Some(_)) => Err(CoreError::RoleScope { role: self.name.clone(), needs_unit: false }),
             _ => Ok(()),
         }
     }
@@ -106,14 +95,9 @@ pub struct Library {
 }
 
 /// The built-in library files, embedded at compile time.
-const BUILTIN_ROLES: (&str, &str) = (
-    "library/roles.yaml",
-    include_str!("../../../library/roles.yaml"),
-);
-const BUILTIN_REGISTERS: &[(&str, &str)] = &[(
-    "library/registers/information_assets.yaml",
-    include_str!("../../../library/registers/information_assets.yaml"),
-)];
+const BUILTIN_ROLES: (&str, &str) = ("library/roles.yaml", include_str!("../../../library/roles.yaml"));
+const BUILTIN_REGISTERS: &[(&str, &str)] =
+    &[("library/registers/information_assets.yaml", include_str!("../../../library/registers/information_assets.yaml"))];
 
 impl Library {
     /// The library shipped with Mamori.
@@ -122,10 +106,7 @@ impl Library {
     }
 
     /// Parses and checks a roles file and register files given as (file name, content) pairs.
-    pub fn from_sources(
-        roles: (&str, &str),
-        registers: &[(&str, &str)],
-    ) -> Result<Library, CoreError> {
+    pub fn from_sources(roles: (&str, &str), registers: &[(&str, &str)]) -> Result<Library, CoreError> {
         let roles_file: RolesFile = parse_yaml(roles.0, roles.1)?;
         let mut seen = std::collections::BTreeSet::new();
         for role in &roles_file.roles {
@@ -141,16 +122,10 @@ impl Library {
             let def: RegisterTypeDef = parse_yaml(file, content)?;
             let register = RegisterType::compile(def, file)?;
             if map.insert(register.key().to_string(), register).is_some() {
-                return Err(CoreError::LibraryInvalid {
-                    file: file.to_string(),
-                    detail: "register key declared twice".to_string(),
-                });
+                return Err(CoreError::LibraryInvalid { file: file.to_string(), detail: "register key declared twice".to_string() });
             }
         }
-        Ok(Library {
-            roles: roles_file.roles,
-            registers: map,
-        })
+        Ok(Library { roles: roles_file.roles, registers: map })
     }
 
     pub fn roles(&self) -> &[RoleDef] {
@@ -166,21 +141,13 @@ impl Library {
     }
 
     pub fn register(&self, key: &str) -> Result<&RegisterType, CoreError> {
-        self.registers
-            .get(key)
-            .ok_or_else(|| CoreError::UnknownRegister(key.chars().take(64).collect()))
+        self.registers.get(key).ok_or_else(|| CoreError::UnknownRegister(key.chars().take(64).collect()))
     }
 }
 
 fn parse_yaml<T: serde::de::DeserializeOwned>(file: &str, content: &str) -> Result<T, CoreError> {
     if content.len() > MAX_LIBRARY_FILE {
-        return Err(CoreError::LibraryInvalid {
-            file: file.to_string(),
-            detail: format!("larger than {MAX_LIBRARY_FILE} bytes"),
-        });
+        return Err(CoreError::LibraryInvalid { file: file.to_string(), detail: format!("larger than {MAX_LIBRARY_FILE} bytes") });
     }
-    serde_saphyr::from_str(content).map_err(|e| CoreError::LibraryInvalid {
-        file: file.to_string(),
-        detail: e.to_string(),
-    })
+    serde_saphyr::from_str(content).map_err(|e| CoreError::LibraryInvalid { file: file.to_string(), detail: e.to_string() })
 }

@@ -30,16 +30,8 @@ pub struct PasswordPolicy {
 impl Default for PasswordPolicy {
     fn default() -> Self {
         PasswordPolicy {
-            general: AccountRules {
-                min_length: 10,
-                lockout_threshold: 5,
-                lockout_minutes: 60,
-            },
-            privileged: AccountRules {
-                min_length: 12,
-                lockout_threshold: 3,
-                lockout_minutes: 6 * 60,
-            },
+            general: AccountRules { min_length: 10, lockout_threshold: 5, lockout_minutes: 60 },
+            privileged: AccountRules { min_length: 12, lockout_threshold: 3, lockout_minutes: 6 * 60 },
             require_mixed_classes: true,
             reuse_window_days: 365,
         }
@@ -70,10 +62,9 @@ impl PasswordProblem {
                 "英大文字・英小文字・数字・記号をそれぞれ含めてください。",
                 "Use upper-case and lower-case letters, digits and symbols.",
             ),
-            PasswordProblem::ContainsEmail => Text::new(
-                "メールアドレスの一部をパスワードに含めないでください。",
-                "Do not use your e-mail address in the password.",
-            ),
+            PasswordProblem::ContainsEmail => {
+                Text::new("メールアドレスの一部をパスワードに含めないでください。", "Do not use your e-mail address in the password.")
+            }
             PasswordProblem::ReusedWithinWindow { days } => Text::new(
                 format!("過去 {days} 日以内に使ったパスワードは使えません。"),
                 format!("A password used in the past {days} days cannot be used again."),
@@ -87,21 +78,12 @@ pub const MAX_PASSWORD_LEN: usize = 256;
 
 impl PasswordPolicy {
     pub fn rules(&self, privileged: bool) -> &AccountRules {
-        if privileged {
-            &self.privileged
-        } else {
-            &self.general
-        }
+        if privileged { &self.privileged } else { &self.general }
     }
 
     /// Checks a new password's form. Reuse is checked by the caller with [`PasswordPolicy::reuse_cutoff`],
     /// since only it can compare against stored hashes.
-    pub fn check_new(
-        &self,
-        password: &str,
-        privileged: bool,
-        email_local_part: &str,
-    ) -> Result<(), CoreError> {
+    pub fn check_new(&self, password: &str, privileged: bool, email_local_part: &str) -> Result<(), CoreError> {
         let mut problems = Vec::new();
         let length = password.chars().count();
         let min = self.rules(privileged).min_length;
@@ -109,9 +91,7 @@ impl PasswordPolicy {
             problems.push(PasswordProblem::TooShort { min });
         }
         if length > MAX_PASSWORD_LEN {
-            problems.push(PasswordProblem::TooLong {
-                max: MAX_PASSWORD_LEN,
-            });
+            problems.push(PasswordProblem::TooLong { max: MAX_PASSWORD_LEN });
         }
         if self.require_mixed_classes {
             let upper = password.chars().any(|c| c.is_uppercase());
@@ -122,18 +102,10 @@ impl PasswordPolicy {
                 problems.push(PasswordProblem::MissingClasses);
             }
         }
-        if email_local_part.chars().count() >= 4
-            && password
-                .to_lowercase()
-                .contains(&email_local_part.to_lowercase())
-        {
+        if email_local_part.chars().count() >= 4 && password.to_lowercase().contains(&email_local_part.to_lowercase()) {
             problems.push(PasswordProblem::ContainsEmail);
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(CoreError::PasswordRejected(problems))
-        }
+        if problems.is_empty() { Ok(()) } else { Err(CoreError::PasswordRejected(problems)) }
     }
 
     /// Passwords set after this moment may not be reused.
@@ -142,9 +114,7 @@ impl PasswordPolicy {
     }
 
     pub fn reuse_error(&self) -> CoreError {
-        CoreError::PasswordRejected(vec![PasswordProblem::ReusedWithinWindow {
-            days: self.reuse_window_days,
-        }])
+        CoreError::PasswordRejected(vec![PasswordProblem::ReusedWithinWindow { days: self.reuse_window_days }])
     }
 }
 
@@ -170,28 +140,15 @@ impl LockoutState {
 
     /// The state after a wrong password. A lock that has expired starts a fresh count.
     pub fn after_failure(&self, rules: &AccountRules, now: OffsetDateTime) -> AfterFailure {
-        let base = if self.locked_until.is_some_and(|u| u <= now) {
-            0
-        } else {
-            self.failed_attempts
-        };
+        let base = if self.locked_until.is_some_and(|u| u <= now) { 0 } else { self.failed_attempts };
         let failed_attempts = base.saturating_add(1);
         if failed_attempts >= rules.lockout_threshold {
             AfterFailure {
-                state: LockoutState {
-                    failed_attempts,
-                    locked_until: Some(now + Duration::minutes(rules.lockout_minutes)),
-                },
+                state: LockoutState { failed_attempts, locked_until: Some(now + Duration::minutes(rules.lockout_minutes)) },
                 locked_now: true,
             }
         } else {
-            AfterFailure {
-                state: LockoutState {
-                    failed_attempts,
-                    locked_until: None,
-                },
-                locked_now: false,
-            }
+            AfterFailure { state: LockoutState { failed_attempts, locked_until: None }, locked_now: false }
         }
     }
 }
@@ -214,11 +171,7 @@ mod tests {
             ("Abcdefghij12", false, false),
         ];
         for (pw, privileged, ok) in cases {
-            assert_eq!(
-                p.check_new(pw, privileged, "taro").is_ok(),
-                ok,
-                "{pw} privileged={privileged}"
-            );
+            assert_eq!(p.check_new(pw, privileged, "taro").is_ok(), ok, "{pw} privileged={privileged}");
         }
         assert!(p.check_new("Taro.Yamada1!", false, "taro.yamada").is_err());
     }
@@ -227,10 +180,7 @@ mod tests {
     fn lockout_after_threshold_and_expiry() {
         let p = PasswordPolicy::default();
         let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-        let mut state = LockoutState {
-            failed_attempts: 0,
-            locked_until: None,
-        };
+        let mut state = LockoutState { failed_attempts: 0, locked_until: None };
         for i in 1..=5 {
             let after = state.after_failure(&p.general, now);
             assert_eq!(after.locked_now, i == 5, "attempt {i}");
@@ -239,15 +189,9 @@ mod tests {
         assert!(state.is_locked(now + Duration::minutes(59)));
         assert!(!state.is_locked(now + Duration::minutes(61)));
         let after = state.after_failure(&p.general, now + Duration::minutes(61));
-        assert_eq!(
-            after.state.failed_attempts, 1,
-            "an expired lock starts a fresh count"
-        );
+        assert_eq!(after.state.failed_attempts, 1, "an expired lock starts a fresh count");
 
-        let mut state = LockoutState {
-            failed_attempts: 0,
-            locked_until: None,
-        };
+        let mut state = LockoutState { failed_attempts: 0, locked_until: None };
         for _ in 0..3 {
             state = state.after_failure(&p.privileged, now).state;
         }

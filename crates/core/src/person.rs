@@ -19,11 +19,8 @@ impl Email {
             return Err(invalid());
         }
         let (local, domain) = value.split_once('@').ok_or_else(invalid)?;
-        let domain_ok = !domain.is_empty()
-            && !domain.contains('@')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..");
+        let domain_ok =
+            !domain.is_empty() && !domain.contains('@') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains("..");
         if local.is_empty() || local.len() > 64 || !domain_ok {
             return Err(invalid());
         }
@@ -76,10 +73,7 @@ mod tests {
     #[test]
     fn email_parsing() {
         let cases = [
-            (
-                "Taro.Yamada@Example.co.jp",
-                Some("taro.yamada@example.co.jp"),
-            ),
+            ("Taro.Yamada@Example.co.jp", Some("taro.yamada@example.co.jp")),
             ("  a@b.jp ", Some("a@b.jp")),
             ("no-at-sign", None),
             ("a@@b.jp", None),
@@ -89,11 +83,7 @@ mod tests {
             ("a@b..jp", None),
         ];
         for (input, expected) in cases {
-            assert_eq!(
-                Email::parse(input).ok().as_ref().map(Email::as_str),
-                expected,
-                "input {input:?}"
-            );
+            assert_eq!(Email::parse(input).ok().as_ref().map(Email::as_str), expected, "input {input:?}");
         }
     }
 }

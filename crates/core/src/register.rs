@@ -217,67 +217,33 @@ impl FieldError {
         let label = self.label.get(lang);
         let (ja, en) = match &self.problem {
             FieldProblem::Required => ("入力してください".to_string(), "is required".to_string()),
-            FieldProblem::NotText => (
-                "文字で入力してください".to_string(),
-                "must be text".to_string(),
-            ),
-            FieldProblem::TooLong { max } => (
-                format!("{max} 文字以内で入力してください"),
-                format!("must be at most {max} characters"),
-            ),
-            FieldProblem::NotANumber => (
-                "数値を入力してください".to_string(),
-                "must be a number".to_string(),
-            ),
-            FieldProblem::NotAnInteger => (
-                "整数を入力してください".to_string(),
-                "must be a whole number".to_string(),
-            ),
-            FieldProblem::BelowMinimum { min } => (
-                format!("{min} 以上にしてください"),
-                format!("must be at least {min}"),
-            ),
-            FieldProblem::AboveMaximum { max } => (
-                format!("{max} 以下にしてください"),
-                format!("must be at most {max}"),
-            ),
-            FieldProblem::NotADate => (
-                "日付を YYYY-MM-DD の形式で入力してください".to_string(),
-                "must be a date written YYYY-MM-DD".to_string(),
-            ),
-            FieldProblem::NotABoolean => (
-                "はい・いいえで指定してください".to_string(),
-                "must be yes or no".to_string(),
-            ),
-            FieldProblem::NotAnOption { allowed } => (
-                format!("次のいずれかを選んでください: {}", allowed.join("、")),
-                format!("must be one of: {}", allowed.join(", ")),
-            ),
-            FieldProblem::UnknownPerson => (
-                "この組織の人を選んでください".to_string(),
-                "must be a person of this organisation".to_string(),
-            ),
-            FieldProblem::UnknownUnit => (
-                "この組織の部門を選んでください".to_string(),
-                "must be a unit of this organisation".to_string(),
-            ),
-            FieldProblem::UnknownRecord => (
-                "参照先の記録が見つかりません".to_string(),
-                "refers to a record that does not exist".to_string(),
-            ),
+            FieldProblem::NotText => ("文字で入力してください".to_string(), "must be text".to_string()),
+            FieldProblem::TooLong { max } => (format!("{max} 文字以内で入力してください"), format!("must be at most {max} characters")),
+            FieldProblem::NotANumber => ("数値を入力してください".to_string(), "must be a number".to_string()),
+            FieldProblem::NotAnInteger => ("整数を入力してください".to_string(), "must be a whole number".to_string()),
+            FieldProblem::BelowMinimum { min } => (format!("{min} 以上にしてください"), format!("must be at least {min}")),
+            FieldProblem::AboveMaximum { max } => (format!("{max} 以下にしてください"), format!("must be at most {max}")),
+            FieldProblem::NotADate => {
+                ("日付を YYYY-MM-DD の形式で入力してください".to_string(), "must be a date written YYYY-MM-DD".to_string())
+            }
+            FieldProblem::NotABoolean => ("はい・いいえで指定してください".to_string(), "must be yes or no".to_string()),
+            FieldProblem::NotAnOption { allowed } => {
+                (format!("次のいずれかを選んでください: {}", allowed.join("、")), format!("must be one of: {}", allowed.join(", ")))
+            }
+            FieldProblem::UnknownPerson => {
+                ("この組織の人を選んでください".to_string(), "must be a person of this organisation".to_string())
+            }
+            FieldProblem::UnknownUnit => ("この組織の部門を選んでください".to_string(), "must be a unit of this organisation".to_string()),
+            FieldProblem::UnknownRecord => {
+                ("参照先の記録が見つかりません".to_string(), "refers to a record that does not exist".to_string())
+            }
             FieldProblem::NotAClassification => (
                 "1（公開）、2（社外秘）、3（極秘）のいずれかにしてください".to_string(),
                 "must be 1 (Public), 2 (Internal) or 3 (Secret)".to_string(),
             ),
-            FieldProblem::UnknownField => (
-                "この台帳にはない項目です".to_string(),
-                "is not a field of this register".to_string(),
-            ),
+            FieldProblem::UnknownField => ("この台帳にはない項目です".to_string(), "is not a field of this register".to_string()),
             FieldProblem::RuleFailed { message } => (message.ja.clone(), message.en.clone()),
-            FieldProblem::ComputeFailed { detail } => (
-                format!("計算できません（{detail}）"),
-                format!("could not be computed ({detail})"),
-            ),
+            FieldProblem::ComputeFailed { detail } => (format!("計算できません（{detail}）"), format!("could not be computed ({detail})")),
         };
         match lang {
             Lang::Ja => format!("{label}: {ja}"),
@@ -313,27 +279,15 @@ pub struct ValidRecord {
 impl RegisterType {
     /// Checks a definition read from the library and compiles its expressions.
     pub fn compile(def: RegisterTypeDef, file: &str) -> Result<RegisterType, CoreError> {
-        let invalid = |detail: String| CoreError::LibraryInvalid {
-            file: file.to_string(),
-            detail,
-        };
+        let invalid = |detail: String| CoreError::LibraryInvalid { file: file.to_string(), detail };
         let mut seen = BTreeSet::new();
-        for key in def
-            .fields
-            .iter()
-            .map(|f| &f.key)
-            .chain(def.computed.iter().map(|c| &c.key))
-        {
+        for key in def.fields.iter().map(|f| &f.key).chain(def.computed.iter().map(|c| &c.key)) {
             let well_formed = !key.is_empty()
                 && key.len() <= 64
-                && key
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
                 && key.chars().next().is_some_and(|c| c.is_ascii_lowercase());
             if !well_formed {
-                return Err(invalid(format!(
-                    "field key {key:?} must be lower_snake_case ASCII"
-                )));
+                return Err(invalid(format!("field key {key:?} must be lower_snake_case ASCII")));
             }
             if !seen.insert(key.clone()) {
                 return Err(invalid(format!("field key {key:?} is declared twice")));
@@ -341,10 +295,7 @@ impl RegisterType {
         }
         let field = |name: &str| def.fields.iter().find(|f| f.key == name);
         if field(&def.title_field).is_none() {
-            return Err(invalid(format!(
-                "title_field {:?} is not a field",
-                def.title_field
-            )));
+            return Err(invalid(format!("title_field {:?} is not a field", def.title_field)));
         }
         let check_ref = |what: &str, key: &Option<String>, ok: fn(&FieldKind) -> bool| match key {
             Some(k) => match field(k) {
@@ -354,28 +305,16 @@ impl RegisterType {
             },
             None => Ok(()),
         };
-        check_ref("classification_field", &def.classification_field, |k| {
-            matches!(k, FieldKind::Classification)
-        })?;
-        check_ref("unit_field", &def.unit_field, |k| {
-            matches!(k, FieldKind::Unit)
-        })?;
-        check_ref("owner_field", &def.owner_field, |k| {
-            matches!(k, FieldKind::Person)
-        })?;
+        check_ref("classification_field", &def.classification_field, |k| matches!(k, FieldKind::Classification))?;
+        check_ref("unit_field", &def.unit_field, |k| matches!(k, FieldKind::Unit))?;
+        check_ref("owner_field", &def.owner_field, |k| matches!(k, FieldKind::Person))?;
         for f in &def.fields {
             if let FieldKind::Enum { options } = &f.kind {
                 if options.is_empty() {
                     return Err(invalid(format!("enum field {:?} has no options", f.key)));
                 }
-                if options
-                    .iter()
-                    .any(|o| !(o.value.is_string() || o.value.is_i64()))
-                {
-                    return Err(invalid(format!(
-                        "enum field {:?}: option values must be strings or integers",
-                        f.key
-                    )));
+                if options.iter().any(|o| !(o.value.is_string() || o.value.is_i64())) {
+                    return Err(invalid(format!("enum field {:?}: option values must be strings or integers", f.key)));
                 }
             }
         }
@@ -387,16 +326,14 @@ impl RegisterType {
 
         let mut computed = Vec::new();
         for c in &def.computed {
-            let e = Expression::compile(&c.expression)
-                .map_err(|e| invalid(format!("computed {:?}: {}", c.key, e.message(Lang::En))))?;
+            let e = Expression::compile(&c.expression).map_err(|e| invalid(format!("computed {:?}: {}", c.key, e.message(Lang::En))))?;
             computed.push((c.clone(), e));
         }
         let mut rules = BTreeMap::new();
         for f in &def.fields {
             if let Some(rule) = &f.rule {
-                let e = Expression::compile(&rule.expression).map_err(|e| {
-                    invalid(format!("rule of {:?}: {}", f.key, e.message(Lang::En)))
-                })?;
+                let e =
+                    Expression::compile(&rule.expression).map_err(|e| invalid(format!("rule of {:?}: {}", f.key, e.message(Lang::En))))?;
                 rules.insert(f.key.clone(), e);
             }
         }
@@ -405,16 +342,8 @@ impl RegisterType {
         // of layout is detected by `layout_fingerprint` and makes the store re-index the register.
         let mut slots = BTreeMap::new();
         let (mut text, mut number) = (0usize, 0usize);
-        let indexed_fields = def
-            .fields
-            .iter()
-            .filter(|f| f.indexed)
-            .map(|f| (f.key.clone(), is_numeric(&f.kind)));
-        let indexed_computed = def
-            .computed
-            .iter()
-            .filter(|c| c.indexed)
-            .map(|c| (c.key.clone(), true));
+        let indexed_fields = def.fields.iter().filter(|f| f.indexed).map(|f| (f.key.clone(), is_numeric(&f.kind)));
+        let indexed_computed = def.computed.iter().filter(|c| c.indexed).map(|c| (c.key.clone(), true));
         for (key, numeric) in indexed_fields.chain(indexed_computed) {
             let slot = if numeric {
                 number += 1;
@@ -424,18 +353,11 @@ impl RegisterType {
                 Slot::Text(text - 1)
             };
             if text > TEXT_SLOTS || number > NUMBER_SLOTS {
-                return Err(invalid(format!(
-                    "at most {TEXT_SLOTS} text-like and {NUMBER_SLOTS} numeric fields can be indexed"
-                )));
+                return Err(invalid(format!("at most {TEXT_SLOTS} text-like and {NUMBER_SLOTS} numeric fields can be indexed")));
             }
             slots.insert(key, slot);
         }
-        Ok(RegisterType {
-            def,
-            computed,
-            rules,
-            slots,
-        })
+        Ok(RegisterType { def, computed, rules, slots })
     }
 
     pub fn key(&self) -> &str {
@@ -464,11 +386,7 @@ impl RegisterType {
 
     /// The label of a field or computed value, for column headers and history.
     pub fn label_of(&self, key: &str) -> Option<&Text> {
-        self.field(key).map(|f| &f.label).or_else(|| {
-            self.computed_defs()
-                .find(|c| c.key == key)
-                .map(|c| &c.label)
-        })
+        self.field(key).map(|f| &f.label).or_else(|| self.computed_defs().find(|c| c.key == key).map(|c| &c.label))
     }
 
     pub fn slot_of(&self, key: &str) -> Option<Slot> {
@@ -485,37 +403,15 @@ impl RegisterType {
             return self.def.list_columns.clone();
         }
         let mut cols = vec![self.def.title_field.clone()];
-        cols.extend(
-            self.def
-                .fields
-                .iter()
-                .filter(|f| f.indexed && f.key != self.def.title_field)
-                .map(|f| f.key.clone()),
-        );
-        cols.extend(
-            self.def
-                .computed
-                .iter()
-                .filter(|c| c.indexed)
-                .map(|c| c.key.clone()),
-        );
+        cols.extend(self.def.fields.iter().filter(|f| f.indexed && f.key != self.def.title_field).map(|f| f.key.clone()));
+        cols.extend(self.def.computed.iter().filter(|c| c.indexed).map(|c| c.key.clone()));
         cols
     }
 
     /// A string that changes whenever the index layout changes, so the store knows to re-index.
     pub fn layout_fingerprint(&self) -> String {
-        let parts: Vec<String> = self
-            .slots
-            .iter()
-            .map(|(k, s)| format!("{k}={}", s.column()))
-            .collect();
-        let searchable: Vec<&str> = self
-            .def
-            .fields
-            .iter()
-            .filter(|f| f.searchable)
-            .map(|f| f.key.as_str())
-            .collect();
+        let parts: Vec<String> = self.slots.iter().map(|(k, s)| format!("{k}={}", s.column())).collect();
+        let searchable: Vec<&str> = self.def.fields.iter().filter(|f| f.searchable).map(|f| f.key.as_str()).collect();
         format!("v1;{};search={}", parts.join(","), searchable.join(","))
     }
 
@@ -528,10 +424,7 @@ impl RegisterType {
             .computed
             .iter_mut()
             .find(|(c, _)| c.key == key)
-            .ok_or_else(|| CoreError::InvalidValue {
-                field: "computed",
-                value: key.to_string(),
-            })?;
+            .ok_or_else(|| CoreError::InvalidValue { field: "computed", value: key.to_string() })?;
         slot.0.expression = source.to_string();
         slot.1 = expression;
         Ok(copy)
@@ -539,11 +432,7 @@ impl RegisterType {
 
     /// Validates input from a form, an API call or an import row. Strings are accepted for every
     /// kind (forms send nothing else) and converted; unknown keys are errors, not silently dropped.
-    pub fn validate(
-        &self,
-        input: &Map<String, Value>,
-        directory: &dyn Directory,
-    ) -> Result<ValidRecord, CoreError> {
+    pub fn validate(&self, input: &Map<String, Value>, directory: &dyn Directory) -> Result<ValidRecord, CoreError> {
         let mut errors = Vec::new();
         let mut fields = Map::new();
         for key in input.keys() {
@@ -573,34 +462,18 @@ impl RegisterType {
                 let Some(value) = fields.get(key) else {
                     continue;
                 };
-                let vars = BTreeMap::from([
-                    ("value".to_string(), value.clone()),
-                    ("record".to_string(), record.clone()),
-                ]);
+                let vars = BTreeMap::from([("value".to_string(), value.clone()), ("record".to_string(), record.clone())]);
                 let passed = matches!(rule.evaluate(&vars), Ok(Value::Bool(true)));
                 if !passed {
-                    let message = f
-                        .rule
-                        .as_ref()
-                        .map(|r| r.message.clone())
-                        .unwrap_or_else(|| Text::new("", ""));
+                    let message = f.rule.as_ref().map(|r| r.message.clone()).unwrap_or_else(|| Text::new("", ""));
                     errors.push(self.error(f, FieldProblem::RuleFailed { message }));
                 }
             }
         }
         let mut computed = Map::new();
         if errors.is_empty() {
-            let vars: BTreeMap<String, Value> = self
-                .def
-                .fields
-                .iter()
-                .map(|f| {
-                    (
-                        f.key.clone(),
-                        fields.get(&f.key).cloned().unwrap_or(Value::Null),
-                    )
-                })
-                .collect();
+            let vars: BTreeMap<String, Value> =
+                self.def.fields.iter().map(|f| (f.key.clone(), fields.get(&f.key).cloned().unwrap_or(Value::Null))).collect();
             for (c, e) in &self.computed {
                 match e.evaluate(&vars) {
                     Ok(v) => {
@@ -609,9 +482,7 @@ impl RegisterType {
                     Err(err) => errors.push(FieldError {
                         field: c.key.clone(),
                         label: c.label.clone(),
-                        problem: FieldProblem::ComputeFailed {
-                            detail: err.message(Lang::En),
-                        },
+                        problem: FieldProblem::ComputeFailed { detail: err.message(Lang::En) },
                     }),
                 }
             }
@@ -628,49 +499,25 @@ impl RegisterType {
             .and_then(Value::as_i64)
             .and_then(Confidentiality::from_level)
             .unwrap_or(Confidentiality::Internal);
-        let id_of = |key: &Option<String>| {
-            key.as_ref()
-                .and_then(|k| fields.get(k))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
+        let id_of = |key: &Option<String>| key.as_ref().and_then(|k| fields.get(k)).and_then(Value::as_str).map(str::to_string);
         let unit = id_of(&self.def.unit_field).and_then(|s| UnitId::parse(&s).ok());
         let owner = id_of(&self.def.owner_field).and_then(|s| PersonId::parse(&s).ok());
-        let title = fields
-            .get(&self.def.title_field)
-            .map(display_plain)
-            .unwrap_or_default();
+        let title = fields.get(&self.def.title_field).map(display_plain).unwrap_or_default();
 
         let index = self.index_of(&fields, &computed);
         let search_terms = self.search_terms_of(&fields);
-        Ok(ValidRecord {
-            fields,
-            computed,
-            classification,
-            unit,
-            owner,
-            title,
-            index,
-            search_terms,
-        })
+        Ok(ValidRecord { fields, computed, classification, unit, owner, title, index, search_terms })
     }
 
     /// The index slot values of a record's fields and computed values.
-    fn index_of(
-        &self,
-        fields: &Map<String, Value>,
-        computed: &Map<String, Value>,
-    ) -> Vec<(Slot, IndexValue)> {
+    fn index_of(&self, fields: &Map<String, Value>, computed: &Map<String, Value>) -> Vec<(Slot, IndexValue)> {
         let mut index = Vec::new();
         for (key, slot) in &self.slots {
             let Some(value) = fields.get(key).or_else(|| computed.get(key)) else {
                 continue;
             };
             let iv = match slot {
-                Slot::Number(_) => value
-                    .as_f64()
-                    .or_else(|| value.as_bool().map(|b| if b { 1.0 } else { 0.0 }))
-                    .map(IndexValue::Number),
+                Slot::Number(_) => value.as_f64().or_else(|| value.as_bool().map(|b| if b { 1.0 } else { 0.0 })).map(IndexValue::Number),
                 Slot::Text(_) => Some(IndexValue::Text(index_text(value))),
             };
             if let Some(iv) = iv {
@@ -681,14 +528,8 @@ impl RegisterType {
     }
 
     fn search_terms_of(&self, fields: &Map<String, Value>) -> String {
-        let searchable: Vec<String> = self
-            .def
-            .fields
-            .iter()
-            .filter(|f| f.searchable)
-            .filter_map(|f| fields.get(&f.key))
-            .map(display_plain)
-            .collect();
+        let searchable: Vec<String> =
+            self.def.fields.iter().filter(|f| f.searchable).filter_map(|f| fields.get(&f.key)).map(display_plain).collect();
         crate::search::terms(&searchable.join(" "))
     }
 
@@ -709,40 +550,28 @@ impl RegisterType {
             classification,
             unit,
             owner,
-            title: fields
-                .get(&self.def.title_field)
-                .map(display_plain)
-                .unwrap_or_default(),
+            title: fields.get(&self.def.title_field).map(display_plain).unwrap_or_default(),
             index: self.index_of(fields, computed),
             search_terms: self.search_terms_of(fields),
         }
     }
 
     fn error(&self, f: &FieldDef, problem: FieldProblem) -> FieldError {
-        FieldError {
-            field: f.key.clone(),
-            label: f.label.clone(),
-            problem,
-        }
+        FieldError { field: f.key.clone(), label: f.label.clone(), problem }
     }
 
     /// The label of an enum value, or the value itself.
     pub fn option_label<'a>(&'a self, field: &str, value: &Value) -> Option<&'a Text> {
         match &self.field(field)?.kind {
-            FieldKind::Enum { options } => options
-                .iter()
-                .find(|o| same_option(&o.value, value))
-                .map(|o| &o.label),
+            FieldKind::Enum { options } => options.iter().find(|o| same_option(&o.value, value)).map(|o| &o.label),
             _ => None,
         }
     }
 }
 
 fn is_numeric(kind: &FieldKind) -> bool {
-    matches!(
-        kind,
-        FieldKind::Number { .. } | FieldKind::Classification | FieldKind::Boolean
-    ) || matches!(kind, FieldKind::Enum { options } if options.iter().all(|o| o.value.is_i64()))
+    matches!(kind, FieldKind::Number { .. } | FieldKind::Classification | FieldKind::Boolean)
+        || matches!(kind, FieldKind::Enum { options } if options.iter().all(|o| o.value.is_i64()))
 }
 
 /// Text of a value for titles and search: strings as they are, numbers and booleans printed.
@@ -763,20 +592,14 @@ fn index_text(value: &Value) -> String {
 fn same_option(option: &Value, given: &Value) -> bool {
     match (option, given) {
         (Value::Number(a), Value::Number(b)) => a.as_i64() == b.as_i64(),
-        (Value::Number(a), Value::String(b)) => a
-            .as_i64()
-            .is_some_and(|a| b.trim().parse::<i64>().ok() == Some(a)),
+        (Value::Number(a), Value::String(b)) => a.as_i64().is_some_and(|a| b.trim().parse::<i64>().ok() == Some(a)),
         (Value::String(a), Value::String(b)) => a == b.trim(),
         _ => false,
     }
 }
 
 /// Converts one raw input value to the field's normalised value; `Ok(None)` means empty.
-fn normalise(
-    f: &FieldDef,
-    raw: &Value,
-    directory: &dyn Directory,
-) -> Result<Option<Value>, FieldProblem> {
+fn normalise(f: &FieldDef, raw: &Value, directory: &dyn Directory) -> Result<Option<Value>, FieldProblem> {
     let text = match raw {
         Value::Null => return Ok(None),
         Value::String(s) if s.trim().is_empty() => return Ok(None),
@@ -790,11 +613,7 @@ fn normalise(
                 Value::Number(n) => n.to_string(),
                 _ => return Err(FieldProblem::NotText),
             };
-            let s = if matches!(f.kind, FieldKind::Text { .. }) {
-                s.replace(['\r', '\n'], " ")
-            } else {
-                s.replace("\r\n", "\n")
-            };
+            let s = if matches!(f.kind, FieldKind::Text { .. }) { s.replace(['\r', '\n'], " ") } else { s.replace("\r\n", "\n") };
             let max = max_length.unwrap_or(DEFAULT_MAX_TEXT);
             if s.chars().count() > max {
                 return Err(FieldProblem::TooLong { max });
@@ -804,12 +623,7 @@ fn normalise(
         FieldKind::Number { min, max, integer } => {
             let n = match (raw, text) {
                 (Value::Number(n), _) => n.as_f64(),
-                (_, Some(s)) => s
-                    .trim()
-                    .replace([',', '，'], "")
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|n| n.is_finite()),
+                (_, Some(s)) => s.trim().replace([',', '，'], "").parse::<f64>().ok().filter(|n| n.is_finite()),
                 _ => None,
             }
             .ok_or(FieldProblem::NotANumber)?;
@@ -836,79 +650,72 @@ fn normalise(
             let s = text.ok_or(FieldProblem::NotADate)?.trim().replace('/', "-");
             let format = time::macros::format_description!("[year]-[month]-[day]");
             let date = time::Date::parse(&s, &format).map_err(|_| FieldProblem::NotADate)?;
-            Ok(Some(Value::String(
-                date.format(&format).map_err(|_| FieldProblem::NotADate)?,
-            )))
+            Ok(Some(Value::String(date.format(&format).map_err(|_| FieldProblem::NotADate)?)))
         }
         FieldKind::Boolean => match raw {
             Value::Bool(b) => Ok(Some(Value::Bool(*b))),
             _ => match text.map(|s| s.trim().to_lowercase()).as_deref() {
-                Some("true" | "1" | "yes" | "on" | "はい" | "○" | "〇") => {
-                    Ok(Some(Value::Bool(true)))
-                }
-                Some("false" | "0" | "no" | "off" | "いいえ" | "×") => {
-                    Ok(Some(Value::Bool(false)))
-                }
+                Some("true" | "1" | "yes" | "on" | "はい" | "○" | "〇") => Ok(Some(Value::Bool(true))),
+                Some("false" | "0" | "no" | "off" | "いいえ" | "×") => Ok(Some(Value::Bool(false))),
                 _ => Err(FieldProblem::NotABoolean),
             },
         },
         FieldKind::Enum { options } => options
             .iter()
-            .find(|o| {
-                same_option(&o.value, raw)
-                    || text.is_some_and(|t| t.trim() == o.label.ja || t.trim() == o.label.en)
-            })
+            .find(|o| same_option(&o.value, raw) || text.is_some_and(|t| t.trim() == o.label.ja || t.trim() == o.label.en))
             .map(|o| Some(o.value.clone()))
-            .ok_or_else(|| FieldProblem::NotAnOption {
-                allowed: options.iter().map(|o| o.label.ja.clone()).collect(),
-            }),
+            .ok_or_else(|| FieldProblem::NotAnOption { allowed: options.iter().map(|o| o.label.ja.clone()).collect() }),
         FieldKind::Classification => {
             let level = match (raw, text) {
                 (Value::Number(n), _) => n.as_i64(),
                 (_, Some(s)) => {
                     let s = s.trim();
                     s.parse::<i64>().ok().or_else(|| {
-                        Confidentiality::ALL
-                            .iter()
-                            .find(|c| c.label().ja == s || c.label().en.eq_ignore_ascii_case(s))
-                            .map(|c| c.level())
+                        Confidentiality::ALL.iter().find(|c| c.label().ja == s || c.label().en.eq_ignore_ascii_case(s)).map(|c| c.level())
                     })
                 }
                 _ => None,
             };
-            level
-                .and_then(Confidentiality::from_level)
-                .map(|c| Some(Value::from(c.level())))
-                .ok_or(FieldProblem::NotAClassification)
+            level.and_then(Confidentiality::from_level).map(|c| Some(Value::from(c.level()))).ok_or(FieldProblem::NotAClassification)
         }
         FieldKind::Person => {
-            let id = text
-                .and_then(|s| PersonId::parse(s).ok())
-                .ok_or(FieldProblem::UnknownPerson)?;
-            if directory.has_person(id) {
-                Ok(Some(Value::String(id.to_string())))
-            } else {
-                Err(FieldProblem::UnknownPerson)
-            }
+            let id = text.and_then(|s| PersonId::parse(s).ok()).ok_or(FieldProblem::UnknownPerson)?;
+            if directory.has_person(id) { Ok(Some(Value::String(id.to_string()))) } else { Err(FieldProblem::UnknownPerson) }
         }
         FieldKind::Unit => {
-            let id = text
-                .and_then(|s| UnitId::parse(s).ok())
-                .ok_or(FieldProblem::UnknownUnit)?;
-            if directory.has_unit(id) {
-                Ok(Some(Value::String(id.to_string())))
-            } else {
-                Err(FieldProblem::UnknownUnit)
-            }
+            let id = text.and_then(|s| UnitId::parse(s).ok()).ok_or(FieldProblem::UnknownUnit)?;
+            if directory.has_unit(id) { Ok(Some(Value::String(id.to_string()))) } else { Err(FieldProblem::UnknownUnit) }
         }
         FieldKind::Reference { register } => {
-            let id = text
-                .and_then(|s| RecordId::parse(s).ok())
-                .ok_or(FieldProblem::UnknownRecord)?;
-            if directory.has_record(register, id) {
-                Ok(Some(Value::String(id.to_string())))
-            } else {
-                Err(FieldProblem::UnknownRecord)
+            let id = text.and_then(|s| RecordId::parse(s).ok()).ok_or(FieldProblem::UnknownRecord)?;
+            if directory.has_record(register, id) { Ok(Some(Value::String(id.to_string()))) } else { Err(FieldProblem::UnknownRecord) }
+        }
+    }
+}
+
+/// Names by which an import file may refer to the organisation's units and people.
+pub trait NameLookup {
+    /// The unit whose code or Japanese or English name is `name`.
+    fn unit_named(&self, name: &str) -> Option<UnitId>;
+    /// The person whose e-mail address or display name is `name` (a name only if unique).
+    fn person_named(&self, name: &str) -> Option<PersonId>;
+}
+
+impl RegisterType {
+    /// Replaces unit and person names in imported text with their ids, so that validation
+    /// sees ids. Values that are already ids, or that match nothing, are left for validation
+    /// to accept or reject.
+    pub fn resolve_names(&self, input: &mut Map<String, Value>, lookup: &dyn NameLookup) {
+        for f in &self.def.fields {
+            let Some(Value::String(text)) = input.get(&f.key) else { continue };
+            let text = text.trim();
+            let resolved = match f.kind {
+                FieldKind::Unit if UnitId::parse(text).is_err() => lookup.unit_named(text).map(|u| u.to_string()),
+                FieldKind::Person if PersonId::parse(text).is_err() => lookup.person_named(text).map(|p| p.to_string()),
+                _ => None,
+            };
+            if let Some(id) = resolved {
+                input.insert(f.key.clone(), Value::String(id));
             }
         }
     }

@@ -87,10 +87,7 @@ mod tests {
         let doc = terms("顧客情報管理システムのリスク評価");
         for q in ["リスク", "顧客情報", "管理"] {
             for t in term_list(q) {
-                assert!(
-                    doc.split(' ').any(|d| d == t),
-                    "{q}: term {t} missing from {doc}"
-                );
+                assert!(doc.split(' ').any(|d| d == t), "{q}: term {t} missing from {doc}");
             }
         }
     }

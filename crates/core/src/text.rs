@@ -28,13 +28,7 @@ impl Lang {
         for part in header.split(',') {
             let mut pieces = part.split(';');
             let tag = pieces.next().unwrap_or_default();
-            let q = pieces
-                .find_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|v| v.parse::<f32>().ok())
-                })
-                .unwrap_or(1.0);
+            let q = pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok())).unwrap_or(1.0);
             if let Some(lang) = Lang::parse(tag)
                 && best.is_none_or(|(bq, _)| q > bq)
             {
@@ -61,10 +55,7 @@ pub struct Text {
 
 impl Text {
     pub fn new(ja: impl Into<String>, en: impl Into<String>) -> Text {
-        Text {
-            ja: ja.into(),
-            en: en.into(),
-        }
+        Text { ja: ja.into(), en: en.into() }
     }
 
     pub fn get(&self, lang: Lang) -> &str {
@@ -76,11 +67,7 @@ impl Text {
 
     /// Both languages on one line, Japanese first, for logs, CLI output and plain-text exports.
     pub fn both(&self) -> String {
-        if self.ja == self.en {
-            self.ja.clone()
-        } else {
-            format!("{} / {}", self.ja, self.en)
-        }
+        if self.ja == self.en { self.ja.clone() } else { format!("{} / {}", self.ja, self.en) }
     }
 }
 
@@ -98,11 +85,7 @@ mod tests {
             ("", None),
         ];
         for (header, expected) in cases {
-            assert_eq!(
-                Lang::from_accept_language(header),
-                expected,
-                "header {header:?}"
-            );
+            assert_eq!(Lang::from_accept_language(header), expected, "header {header:?}");
         }
     }
 }

@@ -45,160 +45,25 @@ const PEOPLE: &[(&str, &str, &str, &str)] = &[
 ];
 
 /// (business category, asset name, unit, storage, personal information, C, I, A, notes)
-type DemoAsset = (
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    i64,
-    i64,
-    i64,
-    &'static str,
-);
+type DemoAsset = (&'static str, &'static str, &'static str, &'static str, &'static str, i64, i64, i64, &'static str);
 
 const ASSETS: &[DemoAsset] = &[
-    (
-        "営業",
-        "顧客名簿",
-        "sales",
-        "電子データ・ファイルサーバ",
-        "personal",
-        3,
-        2,
-        2,
-        "取引先担当者の氏名・連絡先",
-    ),
-    (
-        "営業",
-        "見積書・契約書",
-        "sales",
-        "紙・営業部書庫",
-        "none",
-        2,
-        2,
-        1,
-        "",
-    ),
-    (
-        "営業",
-        "会社案内パンフレット",
-        "sales",
-        "電子データ・Web サイト",
-        "none",
-        1,
-        1,
-        1,
-        "公開資料",
-    ),
-    (
-        "製造",
-        "製品図面（CAD データ）",
-        "mfg",
-        "電子データ・設計サーバ",
-        "none",
-        3,
-        2,
-        2,
-        "顧客から預かった図面を含む",
-    ),
-    (
-        "製造",
-        "作業手順書",
-        "mfg",
-        "紙・製造現場",
-        "none",
-        2,
-        2,
-        2,
-        "",
-    ),
-    (
-        "人事",
-        "従業員名簿",
-        "hr",
-        "電子データ・人事システム",
-        "personal",
-        3,
-        2,
-        1,
-        "",
-    ),
-    (
-        "人事",
-        "給与データ",
-        "hr",
-        "電子データ・給与システム",
-        "my_number",
-        3,
-        2,
-        2,
-        "マイナンバーを含む",
-    ),
-    (
-        "人事",
-        "健康診断結果",
-        "hr",
-        "紙・人事総務部金庫",
-        "sensitive",
-        3,
-        2,
-        1,
-        "要配慮個人情報",
-    ),
-    (
-        "経営",
-        "中期経営計画",
-        "mgmt",
-        "電子データ・ファイルサーバ",
-        "none",
-        3,
-        2,
-        1,
-        "",
-    ),
-    (
-        "情報システム",
-        "アカウント管理台帳",
-        "it",
-        "電子データ・ファイルサーバ",
-        "personal",
-        2,
-        2,
-        2,
-        "",
-    ),
-    (
-        "情報システム",
-        "ネットワーク構成図",
-        "it",
-        "電子データ・ファイルサーバ",
-        "none",
-        2,
-        2,
-        1,
-        "",
-    ),
-    (
-        "情報システム",
-        "バックアップ媒体",
-        "it",
-        "外付け HDD・サーバラック",
-        "personal",
-        3,
-        2,
-        2,
-        "暗号化済み",
-    ),
+    ("営業", "顧客名簿", "sales", "電子データ・ファイルサーバ", "personal", 3, 2, 2, "取引先担当者の氏名・連絡先"),
+    ("営業", "見積書・契約書", "sales", "紙・営業部書庫", "none", 2, 2, 1, ""),
+    ("営業", "会社案内パンフレット", "sales", "電子データ・Web サイト", "none", 1, 1, 1, "公開資料"),
+    ("製造", "製品図面（CAD データ）", "mfg", "電子データ・設計サーバ", "none", 3, 2, 2, "顧客から預かった図面を含む"),
+    ("製造", "作業手順書", "mfg", "紙・製造現場", "none", 2, 2, 2, ""),
+    ("人事", "従業員名簿", "hr", "電子データ・人事システム", "personal", 3, 2, 1, ""),
+    ("人事", "給与データ", "hr", "電子データ・給与システム", "my_number", 3, 2, 2, "マイナンバーを含む"),
+    ("人事", "健康診断結果", "hr", "紙・人事総務部金庫", "sensitive", 3, 2, 1, "要配慮個人情報"),
+    ("経営", "中期経営計画", "mgmt", "電子データ・ファイルサーバ", "none", 3, 2, 1, ""),
+    ("情報システム", "アカウント管理台帳", "it", "電子データ・ファイルサーバ", "personal", 2, 2, 2, ""),
+    ("情報システム", "ネットワーク構成図", "it", "電子データ・ファイルサーバ", "none", 2, 2, 1, ""),
+    ("情報システム", "バックアップ媒体", "it", "外付け HDD・サーバラック", "personal", 3, 2, 2, "暗号化済み"),
 ];
 
 fn ctx(org: OrgId, actor: Option<PersonId>, role: Option<&str>) -> Result<Ctx, UserError> {
-    Ok(Ctx {
-        org,
-        actor,
-        role: role.map(RoleKey::parse).transpose()?,
-        at: OffsetDateTime::now_utc(),
-    })
+    Ok(Ctx { org, actor, role: role.map(RoleKey::parse).transpose()?, at: OffsetDateTime::now_utc() })
 }
 
 /// Creates the demo organisation unless it exists; returns (role name, e-mail) per login.
@@ -207,10 +72,7 @@ pub async fn ensure(store: &Store, config: &WebConfig) -> Result<Vec<(String, St
     let logins = PEOPLE
         .iter()
         .map(|(local, _, role, _)| {
-            let name = RoleKey::parse(role)
-                .ok()
-                .and_then(|k| library.role(&k).map(|r| r.name.both()))
-                .unwrap_or_else(|| role.to_string());
+            let name = RoleKey::parse(role).ok().and_then(|k| library.role(&k).map(|r| r.name.both())).unwrap_or_else(|| role.to_string());
             (name, format!("{local}@demo.mamori.example"))
         })
         .collect();
@@ -218,17 +80,10 @@ pub async fn ensure(store: &Store, config: &WebConfig) -> Result<Vec<(String, St
         return Ok(logins);
     }
     let org = OrgId::from_uuid(uuid::Uuid::now_v7());
-    store
-        .create_organisation(&ctx(org, None, None)?, SLUG, "株式会社デモ製作所")
-        .await?;
+    store.create_organisation(&ctx(org, None, None)?, SLUG, "株式会社デモ製作所").await?;
     let mut units = Vec::new();
     for (code, ja, en) in UNITS {
-        let unit = NewUnit {
-            id: UnitId::from_uuid(uuid::Uuid::now_v7()),
-            parent: None,
-            code: code.to_string(),
-            name: Text::new(*ja, *en),
-        };
+        let unit = NewUnit { id: UnitId::from_uuid(uuid::Uuid::now_v7()), parent: None, code: code.to_string(), name: Text::new(*ja, *en) };
         store.create_unit(&ctx(org, None, None)?, &unit).await?;
         units.push((*code, unit.id));
     }
@@ -243,10 +98,7 @@ pub async fn ensure(store: &Store, config: &WebConfig) -> Result<Vec<(String, St
             display_name: name.to_string(),
             password_hash: hash.clone(),
             must_change_password: false,
-            roles: vec![RoleAssignment {
-                role: RoleKey::parse(role)?,
-                unit: unit_of(unit),
-            }],
+            roles: vec![RoleAssignment { role: RoleKey::parse(role)?, unit: unit_of(unit) }],
         };
         store.create_person(&ctx(org, None, None)?, &person).await?;
         if *role == "ciso" {
@@ -259,36 +111,19 @@ pub async fn ensure(store: &Store, config: &WebConfig) -> Result<Vec<(String, St
         let mut input = Map::new();
         input.insert("business_category".into(), json!(category));
         input.insert("name".into(), json!(name));
-        input.insert(
-            "managing_unit".into(),
-            json!(unit_of(unit).map(|u| u.to_string())),
-        );
+        input.insert("managing_unit".into(), json!(unit_of(unit).map(|u| u.to_string())));
         input.insert("storage".into(), json!(storage));
         input.insert("personal_information".into(), json!(personal));
         input.insert("confidentiality".into(), json!(c));
         input.insert("integrity".into(), json!(i));
         input.insert("availability".into(), json!(a));
-        input.insert(
-            "labelling".into(),
-            json!(if *c == 1 {
-                "register_only"
-            } else {
-                "folder_name"
-            }),
-        );
+        input.insert("labelling".into(), json!(if *c == 1 { "register_only" } else { "folder_name" }));
         input.insert("registered_on".into(), json!("2026-04-01"));
         if !notes.is_empty() {
             input.insert("notes".into(), Value::String(notes.to_string()));
         }
         let valid = register.validate(&input, &directory)?;
-        store
-            .create_record(
-                &ctx(org, ciso, Some("ciso"))?,
-                register,
-                RecordId::from_uuid(uuid::Uuid::now_v7()),
-                &valid,
-            )
-            .await?;
+        store.create_record(&ctx(org, ciso, Some("ciso"))?, register, RecordId::from_uuid(uuid::Uuid::now_v7()), &valid).await?;
     }
     Ok(logins)
 }

@@ -18,11 +18,7 @@ use mamori_web::{AppState, WebConfig};
 use time::OffsetDateTime;
 
 #[derive(Parser)]
-#[command(
-    name = "mamori",
-    version,
-    about = "Mamori (守り): a self-hosted ISMS platform / 情報セキュリティマネジメントシステム"
-)]
+#[command(name = "mamori", version, about = "Mamori (守り): a self-hosted ISMS platform / 情報セキュリティマネジメントシステム")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -117,10 +113,7 @@ struct UserError {
 
 impl UserError {
     fn new(ja: impl Into<String>, en: impl Into<String>) -> UserError {
-        UserError {
-            ja: ja.into(),
-            en: en.into(),
-        }
+        UserError { ja: ja.into(), en: en.into() }
     }
 }
 
@@ -129,9 +122,7 @@ impl From<mamori_store::StoreError> for UserError {
         tracing::debug!(error = %e, "store error");
         let text = e.text();
         match e {
-            mamori_store::StoreError::Database(_)
-            | mamori_store::StoreError::Migrate(_)
-            | mamori_store::StoreError::Corrupt(_) => {
+            mamori_store::StoreError::Database(_) | mamori_store::StoreError::Migrate(_) | mamori_store::StoreError::Corrupt(_) => {
                 UserError::new(format!("{} ({e})", text.ja), format!("{} ({e})", text.en))
             }
             _ => UserError::new(text.ja, text.en),
@@ -161,10 +152,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("起動できません / Cannot start: {e}");
@@ -194,27 +182,12 @@ async fn open(data: &DataArgs) -> Result<Store, UserError> {
 
 async fn run(command: Command) -> Result<(), UserError> {
     match command {
-        Command::Serve {
-            data,
-            listen,
-            secure_cookies,
-        } => {
+        Command::Serve { data, listen, secure_cookies } => {
             let store = open(&data).await?;
-            let config = WebConfig {
-                secure_cookies,
-                ..WebConfig::default()
-            };
+            let config = WebConfig { secure_cookies, ..WebConfig::default() };
             serve(store, config, listen).await
         }
-        Command::Init {
-            data,
-            org_slug,
-            org_name,
-            admin_email,
-            admin_name,
-            admin_password,
-            json,
-        } => {
+        Command::Init { data, org_slug, org_name, admin_email, admin_name, admin_password, json } => {
             let store = open(&data).await?;
             let generated = admin_password.is_none();
             let password = match admin_password {
@@ -222,21 +195,8 @@ async fn run(command: Command) -> Result<(), UserError> {
                 None => generate_password()?,
             };
             let config = WebConfig::default();
-            config.password_policy.check_new(
-                &password,
-                true,
-                admin_email.split('@').next().unwrap_or_default(),
-            )?;
-            let (org, person) = init(
-                &store,
-                &config,
-                &org_slug,
-                &org_name,
-                &admin_email,
-                &admin_name,
-                &password,
-            )
-            .await?;
+            config.password_policy.check_new(&password, true, admin_email.split('@').next().unwrap_or_default())?;
+            let (org, person) = init(&store, &config, &org_slug, &org_name, &admin_email, &admin_name, &password).await?;
             if json {
                 let doc = serde_json::json!({
                     "organisation": {"id": org, "slug": org_slug},
@@ -244,16 +204,12 @@ async fn run(command: Command) -> Result<(), UserError> {
                 });
                 println!("{doc}");
             } else {
-                println!(
-                    "組織 {org_name}（{org_slug}）を作成しました / Created organisation {org_name} ({org_slug})"
-                );
+                println!("組織 {org_name}（{org_slug}）を作成しました / Created organisation {org_name} ({org_slug})");
                 println!("管理者 / Administrator: {admin_email}");
                 if generated {
                     println!("初期パスワード / Initial password: {password}");
                 }
-                println!(
-                    "初回ログイン時にパスワードの変更が必要です / The password must be changed at first sign-in."
-                );
+                println!("初回ログイン時にパスワードの変更が必要です / The password must be changed at first sign-in.");
             }
             Ok(())
         }
@@ -262,10 +218,7 @@ async fn run(command: Command) -> Result<(), UserError> {
             let config = WebConfig::default();
             let logins = demo::ensure(&store, &config).await?;
             println!("Mamori デモ / demo: http://{listen}/login");
-            println!(
-                "役割ごとのログイン / One login per role (password for all: {})",
-                demo::PASSWORD
-            );
+            println!("役割ごとのログイン / One login per role (password for all: {})", demo::PASSWORD);
             for (role, email) in &logins {
                 println!("  {role:<44} {email}");
             }
@@ -286,10 +239,7 @@ async fn run(command: Command) -> Result<(), UserError> {
                         })
                     })
                     .collect();
-                println!(
-                    "{}",
-                    serde_json::json!({"intact": report.is_intact(), "organisations": orgs})
-                );
+                println!("{}", serde_json::json!({"intact": report.is_intact(), "organisations": orgs}));
             } else {
                 for o in &report.organisations {
                     match &o.problem {
@@ -305,9 +255,7 @@ async fn run(command: Command) -> Result<(), UserError> {
                 Ok(())
             } else {
                 let first = report.organisations.iter().find_map(|o| o.problem.clone());
-                let (ja, en) = first
-                    .map(|p| (p.text().ja, p.text().en))
-                    .unwrap_or_default();
+                let (ja, en) = first.map(|p| (p.text().ja, p.text().en)).unwrap_or_default();
                 Err(UserError::new(ja, en))
             }
         }
@@ -315,15 +263,9 @@ async fn run(command: Command) -> Result<(), UserError> {
             let store = open(&data).await?;
             store.backup_to(&out).await?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"backup": out.display().to_string()})
-                );
+                println!("{}", serde_json::json!({"backup": out.display().to_string()}));
             } else {
-                println!(
-                    "バックアップを作成しました / Backup written: {}",
-                    out.display()
-                );
+                println!("バックアップを作成しました / Backup written: {}", out.display());
             }
             Ok(())
         }
@@ -332,19 +274,13 @@ async fn run(command: Command) -> Result<(), UserError> {
 
 async fn serve(store: Store, config: WebConfig, listen: SocketAddr) -> Result<(), UserError> {
     let state = AppState::new(store, library()?, config);
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
-        UserError::new(
-            format!("{listen} で待ち受けできません: {e}"),
-            format!("Cannot listen on {listen}: {e}"),
-        )
-    })?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| UserError::new(format!("{listen} で待ち受けできません: {e}"), format!("Cannot listen on {listen}: {e}")))?;
     tracing::info!(%listen, "serving");
-    mamori_web::serve(listener, state).await.map_err(|e| {
-        UserError::new(
-            format!("サーバーが停止しました: {e}"),
-            format!("The server stopped: {e}"),
-        )
-    })
+    mamori_web::serve(listener, state)
+        .await
+        .map_err(|e| UserError::new(format!("サーバーが停止しました: {e}"), format!("The server stopped: {e}")))
 }
 
 /// A random password that satisfies the privileged-account policy.
@@ -354,12 +290,7 @@ fn generate_password() -> Result<String, UserError> {
 }
 
 fn system_ctx(org: OrgId) -> Ctx {
-    Ctx {
-        org,
-        actor: None,
-        role: None,
-        at: OffsetDateTime::now_utc(),
-    }
+    Ctx { org, actor: None, role: None, at: OffsetDateTime::now_utc() }
 }
 
 /// Creates an organisation and its first 情報セキュリティ責任者.
@@ -372,24 +303,16 @@ async fn init(
     admin_name: &str,
     password: &str,
 ) -> Result<(OrgId, PersonId), UserError> {
-    let valid_slug = !slug.is_empty()
-        && slug.len() <= 40
-        && slug
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let valid_slug = !slug.is_empty() && slug.len() <= 40 && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !valid_slug {
         return Err(UserError::new(
             format!("組織コード「{slug}」は英小文字・数字・ハイフンで 40 文字以内にしてください"),
-            format!(
-                "The organisation code \"{slug}\" must be lower-case letters, digits and hyphens, at most 40 characters"
-            ),
+            format!("The organisation code \"{slug}\" must be lower-case letters, digits and hyphens, at most 40 characters"),
         ));
     }
     let email = Email::parse(email)?;
     let org = OrgId::from_uuid(uuid_v7());
-    store
-        .create_organisation(&system_ctx(org), slug, name)
-        .await?;
+    store.create_organisation(&system_ctx(org), slug, name).await?;
     let person = PersonId::from_uuid(uuid_v7());
     let hash = mamori_web::auth::hash_password(config, password).await?;
     store
@@ -401,10 +324,7 @@ async fn init(
                 display_name: admin_name.to_string(),
                 password_hash: hash,
                 must_change_password: true,
-                roles: vec![RoleAssignment {
-                    role: RoleKey::parse("ciso")?,
-                    unit: None,
-                }],
+                roles: vec![RoleAssignment { role: RoleKey::parse("ciso")?, unit: None }],
             },
         )
         .await?;

@@ -20,6 +20,8 @@ pub enum StoreError {
     Duplicate(&'static str),
     #[error(transparent)]
     Core(#[from] CoreError),
+    #[error("the commit failed: {0}")]
+    CommitFailed(String),
     #[error("not supported: {0}")]
     Unsupported(&'static str),
 }
@@ -42,22 +44,15 @@ impl StoreError {
     pub fn text(&self) -> Text {
         match self {
             StoreError::Core(e) => e.text(),
-            StoreError::NotFound(what) => Text::new(
-                format!("見つかりません（{what}）"),
-                format!("Not found ({what})"),
-            ),
-            StoreError::Duplicate(what) => Text::new(
-                format!("すでに存在します（{what}）"),
-                format!("Already exists ({what})"),
-            ),
+            StoreError::NotFound(what) => Text::new(format!("見つかりません（{what}）"), format!("Not found ({what})")),
+            StoreError::Duplicate(what) => Text::new(format!("すでに存在します（{what}）"), format!("Already exists ({what})")),
             StoreError::DataDirectory { path, detail } => Text::new(
                 format!("データディレクトリ {path} を使用できません: {detail}"),
                 format!("Cannot use data directory {path}: {detail}"),
             ),
-            StoreError::Connect(detail) => Text::new(
-                format!("データベースに接続できません: {detail}"),
-                format!("Cannot connect to the database: {detail}"),
-            ),
+            StoreError::Connect(detail) => {
+                Text::new(format!("データベースに接続できません: {detail}"), format!("Cannot connect to the database: {detail}"))
+            }
             _ => Text::new("内部エラーが発生しました。", "An internal error occurred."),
         }
     }

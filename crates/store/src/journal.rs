@@ -7,28 +7,22 @@ use sqlx::{AnyConnection, Row};
 use crate::time_text;
 use crate::{Store, StoreError};
 
-/// Seals and inserts events at the end of their organisation's chain. Must run inside the
+/// Seals and inserts events at the end of their organisation's chain; a database trigger moves
+/// the head (`journal_heads`) to each inserted event, in the same transaction. Must run inside the
 /// command's transaction. The first statement locks the chain head (a row lock on PostgreSQL,
 /// the database write lock on SQLite), so appends from several app instances keep one order and
 /// a reader of the head never races a writer.
-pub(crate) async fn append(
-    conn: &mut AnyConnection,
-    drafts: Vec<EventDraft>,
-) -> Result<Vec<SealedEvent>, StoreError> {
+pub(crate) async fn append(conn: &mut AnyConnection, drafts: Vec<EventDraft>) -> Result<Vec<SealedEvent>, StoreError> {
     let Some(first) = drafts.first() else {
         return Ok(Vec::new());
     };
     let org = first.org;
-    let row =
-        sqlx::query("UPDATE journal_heads SET seq = seq WHERE org_id = $1 RETURNING seq, hash")
-            .bind(org.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
+    let row = sqlx::query("UPDATE journal_heads SET seq = seq WHERE org_id = $1 RETURNING seq, hash")
+        .bind(org.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
     let mut head = match row {
-        Some(row) => ChainHead {
-            seq: row.try_get("seq")?,
-            hash: row.try_get("hash")?,
-        },
+        Some(row) => ChainHead { seq: row.try_get("seq")?, hash: row.try_get("hash")? },
         None => {
             let genesis = ChainHead::genesis();
             sqlx::query("INSERT INTO journal_heads (org_id, seq, hash) VALUES ($1, $2, $3)")
@@ -43,34 +37,21 @@ pub(crate) async fn append(
     let mut sealed_events = Vec::with_capacity(drafts.len());
     for draft in drafts {
         if draft.org != org {
-            return Err(StoreError::Corrupt(
-                "one command appended to two organisations' journals".to_string(),
-            ));
+            return Err(StoreError::Corrupt("one command appended to two organisations' journals".to_string()));
         }
         let at = time_text::to_text(draft.at);
         let sealed = seal(&head, draft)?;
         insert(conn, &sealed, &at).await?;
-        head = ChainHead {
-            seq: sealed.seq,
-            hash: sealed.hash.clone(),
-        };
+        head = ChainHead { seq: sealed.seq, hash: sealed.hash.clone() };
         sealed_events.push(sealed);
     }
-    sqlx::query("UPDATE journal_heads SET seq = $2, hash = $3 WHERE org_id = $1")
-        .bind(org.to_string())
-        .bind(head.seq)
-        .bind(head.hash)
-        .execute(&mut *conn)
-        .await?;
+    // The head follows each insert through the trigger `journal_advances_head`.
     Ok(sealed_events)
 }
 
 async fn insert(conn: &mut AnyConnection, e: &SealedEvent, at: &str) -> Result<(), StoreError> {
     let h: &EventHeader = &e.header;
-    let kind = serde_json::to_value(h.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let kind = serde_json::to_value(h.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
     sqlx::query(
         "INSERT INTO journal (org_id, seq, hash, header, payload, kind, entity_type, entity_id, at, actor_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -102,12 +83,7 @@ pub struct HistoryEntry {
 
 impl Store {
     /// Every event about one entity of an organisation, oldest first.
-    pub async fn history(
-        &self,
-        org: mamori_core::ids::OrgId,
-        entity_type: &str,
-        entity_id: &str,
-    ) -> Result<Vec<HistoryEntry>, StoreError> {
+    pub async fn history(&self, org: mamori_core::ids::OrgId, entity_type: &str, entity_id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
         let rows = sqlx::query(
             "SELECT j.seq, j.header, j.payload, p.display_name FROM journal j \
              LEFT JOIN people p ON p.id = j.actor_id \
@@ -121,29 +97,17 @@ impl Store {
         rows.into_iter()
             .map(|row| {
                 let header_text: String = row.try_get("header")?;
-                let header: EventHeader = serde_json::from_str(&header_text)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let header: EventHeader = serde_json::from_str(&header_text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let payload: Option<String> = row.try_get("payload")?;
-                let payload = payload
-                    .map(|p| serde_json::from_str(&p))
-                    .transpose()
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok(HistoryEntry {
-                    seq: row.try_get("seq")?,
-                    header,
-                    actor_name: row.try_get("display_name")?,
-                    payload,
-                })
+                let payload = payload.map(|p| serde_json::from_str(&p)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(HistoryEntry { seq: row.try_get("seq")?, header, actor_name: row.try_get("display_name")?, payload })
             })
             .collect()
     }
 
     /// The number of events in an organisation's chain.
     pub async fn journal_length(&self, org: mamori_core::ids::OrgId) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT seq FROM journal_heads WHERE org_id = $1")
-            .bind(org.to_string())
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query("SELECT seq FROM journal_heads WHERE org_id = $1").bind(org.to_string()).fetch_optional(self.pool()).await?;
         Ok(match row {
             Some(r) => r.try_get("seq")?,
             None => 0,

@@ -9,6 +9,7 @@
 //! happen in `mamori-core` before a command gets here.
 
 mod error;
+mod imports;
 mod journal;
 mod migrate;
 mod orgs;
@@ -17,6 +18,7 @@ mod records;
 mod sessions;
 mod time_text;
 mod verify;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -29,12 +31,13 @@ use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
 pub use error::StoreError;
+pub use imports::ImportBatch;
 pub use journal::HistoryEntry;
 /// The embedded migration sources of one engine (for the test that both schemas agree).
 pub use migrate::sources as migration_sources;
 pub use orgs::{NewUnit, Organisation, Unit};
 pub use people::{NewPerson, Person, SignInRecord};
-pub use records::{Cursor, Filter, ListQuery, OrgDirectory, Page, RecordRow, SortOrder};
+pub use records::{Cursor, Filter, ImportRow, ListQuery, OrgDirectory, Page, RecordRow, SortOrder};
 pub use sessions::{ApiToken, NewSession, SessionRow};
 pub use verify::{OrgVerification, VerifyReport};
 
@@ -92,13 +95,15 @@ pub struct Ctx {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The group-commit writer (SQLite only).
+    writer: Option<writer::GroupWriter>,
+    /// Register scope numbers already committed (see records::scope).
+    scopes: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(OrgId, String), i64>>>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("backend", &self.backend)
-            .finish()
+        f.debug_struct("Store").field("backend", &self.backend).finish()
     }
 }
 
@@ -120,10 +125,7 @@ impl Store {
 
     /// Opens (creating if needed) `DIR/mamori.db` and migrates it.
     pub async fn open_sqlite(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::DataDirectory {
-            path: dir.display().to_string(),
-            detail: e.to_string(),
-        })?;
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::DataDirectory { path: dir.display().to_string(), detail: e.to_string() })?;
         let path = dir.join("mamori.db");
         let url = format!("sqlite://{}?mode=rwc", path.display());
         sqlx::any::install_default_drivers();
@@ -141,10 +143,8 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(StoreError::from_connect)?;
-        let store = Store {
-            pool,
-            backend: Backend::Sqlite,
-        };
+        let writer = Some(writer::GroupWriter::start(pool.clone()));
+        let store = Store { pool, backend: Backend::Sqlite, writer, scopes: Default::default() };
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -159,10 +159,7 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(StoreError::from_connect)?;
-        let store = Store {
-            pool,
-            backend: Backend::Postgres,
-        };
+        let store = Store { pool, backend: Backend::Postgres, writer: None, scopes: Default::default() };
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -179,21 +176,13 @@ impl Store {
     /// while the store keeps serving. PostgreSQL stores are backed up with pg_dump instead.
     pub async fn backup_to(&self, target: &Path) -> Result<(), StoreError> {
         if self.backend != Backend::Sqlite {
-            return Err(StoreError::Unsupported(
-                "backup of a PostgreSQL store: use pg_dump",
-            ));
+            return Err(StoreError::Unsupported("backup of a PostgreSQL store: use pg_dump"));
         }
         if target.exists() {
-            return Err(StoreError::DataDirectory {
-                path: target.display().to_string(),
-                detail: "already exists".to_string(),
-            });
+            return Err(StoreError::DataDirectory { path: target.display().to_string(), detail: "already exists".to_string() });
         }
         let target_text = target.display().to_string();
-        sqlx::query("VACUUM INTO $1")
-            .bind(target_text)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query("VACUUM INTO $1").bind(target_text).execute(&self.pool).await?;
         Ok(())
     }
 

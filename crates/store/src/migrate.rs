@@ -8,16 +8,14 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use crate::{Backend, Store, StoreError};
 
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-)];
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
+    (2, "import batches", include_str!("../migrations/sqlite/0002_import_batches.sql")),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
+    (2, "import batches", include_str!("../migrations/postgres/0002_import_batches.sql")),
+];
 
 fn migrator(backend: Backend) -> Migrator {
     let list = match backend {
@@ -27,23 +25,14 @@ fn migrator(backend: Backend) -> Migrator {
     let migrations = list
         .iter()
         .map(|(version, description, sql)| {
-            Migration::new(
-                *version,
-                Cow::Borrowed(*description),
-                MigrationType::Simple,
-                SqlStr::from_static(sql),
-                false,
-            )
+            Migration::new(*version, Cow::Borrowed(*description), MigrationType::Simple, SqlStr::from_static(sql), false)
         })
         .collect();
     Migrator::with_migrations(migrations)
 }
 
 pub async fn run(store: &Store) -> Result<(), StoreError> {
-    migrator(store.backend())
-        .run(store.pool())
-        .await
-        .map_err(|e| StoreError::Migrate(e.to_string()))
+    migrator(store.backend()).run(store.pool()).await.map_err(|e| StoreError::Migrate(e.to_string()))
 }
 
 /// The migration sources, for the test that both engines declare the same schema.

@@ -40,19 +40,13 @@ fn org_from_row(row: &sqlx::any::AnyRow) -> Result<Organisation, StoreError> {
         id: OrgId::parse(&id)?,
         slug: row.try_get("slug")?,
         name: row.try_get("name")?,
-        settings: serde_json::from_str(&settings)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        settings: serde_json::from_str(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))?,
     })
 }
 
 impl Store {
     /// Creates an organisation and starts its journal chain with `organisation.created`.
-    pub async fn create_organisation(
-        &self,
-        ctx: &Ctx,
-        slug: &str,
-        name: &str,
-    ) -> Result<Organisation, StoreError> {
+    pub async fn create_organisation(&self, ctx: &Ctx, slug: &str, name: &str) -> Result<Organisation, StoreError> {
         let mut tx = self.pool().begin().await?;
         let at = time_text::to_text(ctx.at);
         let inserted = sqlx::query("INSERT INTO organisations (id, slug, name, settings, created_at) VALUES ($1, $2, $3, $4, $5)")
@@ -65,11 +59,7 @@ impl Store {
             .await;
         if let Err(e) = inserted {
             let e = StoreError::from(e);
-            return Err(if e.is_unique_violation() {
-                StoreError::Duplicate("organisation")
-            } else {
-                e
-            });
+            return Err(if e.is_unique_violation() { StoreError::Duplicate("organisation") } else { e });
         }
         journal::append(
             &mut tx,
@@ -86,18 +76,11 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(Organisation {
-            id: ctx.org,
-            slug: slug.to_string(),
-            name: name.to_string(),
-            settings: json!({}),
-        })
+        Ok(Organisation { id: ctx.org, slug: slug.to_string(), name: name.to_string(), settings: json!({}) })
     }
 
     pub async fn organisations(&self) -> Result<Vec<Organisation>, StoreError> {
-        let rows = sqlx::query("SELECT id, slug, name, settings FROM organisations ORDER BY slug")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query("SELECT id, slug, name, settings FROM organisations ORDER BY slug").fetch_all(self.pool()).await?;
         rows.iter().map(org_from_row).collect()
     }
 
@@ -110,10 +93,7 @@ impl Store {
         org_from_row(&row)
     }
 
-    pub async fn organisation_by_slug(
-        &self,
-        slug: &str,
-    ) -> Result<Option<Organisation>, StoreError> {
+    pub async fn organisation_by_slug(&self, slug: &str) -> Result<Option<Organisation>, StoreError> {
         let row = sqlx::query("SELECT id, slug, name, settings FROM organisations WHERE slug = $1")
             .bind(slug.to_string())
             .fetch_optional(self.pool())
@@ -137,32 +117,24 @@ impl Store {
             }],
         )
         .await?;
-        let inserted = sqlx::query("INSERT INTO units (id, org_id, parent_id, code, name_ja, name_en, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(unit.id.to_string())
-            .bind(ctx.org.to_string())
-            .bind(unit.parent.map(|p| p.to_string()))
-            .bind(unit.code.clone())
-            .bind(unit.name.ja.clone())
-            .bind(unit.name.en.clone())
-            .bind(time_text::to_text(ctx.at))
-            .execute(&mut *tx)
-            .await;
+        let inserted = sqlx::query(
+            "INSERT INTO units (id, org_id, parent_id, code, name_ja, name_en, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(unit.id.to_string())
+        .bind(ctx.org.to_string())
+        .bind(unit.parent.map(|p| p.to_string()))
+        .bind(unit.code.clone())
+        .bind(unit.name.ja.clone())
+        .bind(unit.name.en.clone())
+        .bind(time_text::to_text(ctx.at))
+        .execute(&mut *tx)
+        .await;
         if let Err(e) = inserted {
             let e = StoreError::from(e);
-            return Err(if e.is_unique_violation() {
-                StoreError::Duplicate("unit")
-            } else {
-                e
-            });
+            return Err(if e.is_unique_violation() { StoreError::Duplicate("unit") } else { e });
         }
         tx.commit().await?;
-        Ok(Unit {
-            id: unit.id,
-            org: ctx.org,
-            parent: unit.parent,
-            code: unit.code.clone(),
-            name: unit.name.clone(),
-        })
+        Ok(Unit { id: unit.id, org: ctx.org, parent: unit.parent, code: unit.code.clone(), name: unit.name.clone() })
     }
 
     pub async fn units(&self, org: OrgId) -> Result<Vec<Unit>, StoreError> {
@@ -179,10 +151,7 @@ impl Store {
                     org,
                     parent: parent.map(|p| UnitId::parse(&p)).transpose()?,
                     code: row.try_get("code")?,
-                    name: Text::new(
-                        row.try_get::<String, _>("name_ja")?,
-                        row.try_get::<String, _>("name_en")?,
-                    ),
+                    name: Text::new(row.try_get::<String, _>("name_ja")?, row.try_get::<String, _>("name_en")?),
                 })
             })
             .collect()

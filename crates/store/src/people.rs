@@ -32,10 +32,7 @@ pub struct SignInRecord {
 
 impl std::fmt::Debug for SignInRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignInRecord")
-            .field("person", &self.person)
-            .field("password_hash", &"***")
-            .finish()
+        f.debug_struct("SignInRecord").field("person", &self.person).field("password_hash", &"***").finish()
     }
 }
 
@@ -49,7 +46,8 @@ pub struct NewPerson {
     pub roles: Vec<RoleAssignment>,
 }
 
-const PERSON_COLUMNS: &str = "id, org_id, email, display_name, lang, must_change_password, failed_attempts, locked_until, active, password_hash";
+const PERSON_COLUMNS: &str =
+    "id, org_id, email, display_name, lang, must_change_password, failed_attempts, locked_until, active, password_hash";
 
 fn person_from_row(row: &sqlx::any::AnyRow) -> Result<SignInRecord, StoreError> {
     let id: String = row.try_get("id")?;
@@ -103,14 +101,7 @@ impl Store {
             p.id,
             json!({"after": {"email": p.email, "display_name": p.display_name, "must_change_password": p.must_change_password}}),
         )];
-        drafts.extend(p.roles.iter().map(|a| {
-            draft(
-                ctx,
-                EventKind::RoleGranted,
-                p.id,
-                json!({"after": role_payload(a)}),
-            )
-        }));
+        drafts.extend(p.roles.iter().map(|a| draft(ctx, EventKind::RoleGranted, p.id, json!({"after": role_payload(a)}))));
         journal::append(&mut tx, drafts).await?;
         let at = time_text::to_text(ctx.at);
         let inserted = sqlx::query(
@@ -128,11 +119,7 @@ impl Store {
         .await;
         if let Err(e) = inserted {
             let e = StoreError::from(e);
-            return Err(if e.is_unique_violation() {
-                StoreError::Duplicate("e-mail address")
-            } else {
-                e
-            });
+            return Err(if e.is_unique_violation() { StoreError::Duplicate("e-mail address") } else { e });
         }
         sqlx::query("INSERT INTO password_history (person_id, org_id, password_hash, set_at) VALUES ($1, $2, $3, $4)")
             .bind(p.id.to_string())
@@ -152,63 +139,25 @@ impl Store {
             display_name: p.display_name.clone(),
             lang: None,
             must_change_password: p.must_change_password,
-            lockout: LockoutState {
-                failed_attempts: 0,
-                locked_until: None,
-            },
+            lockout: LockoutState { failed_attempts: 0, locked_until: None },
             active: true,
         })
     }
 
     /// Grants a role (a permission change, journaled).
-    pub async fn grant_role(
-        &self,
-        ctx: &Ctx,
-        person: PersonId,
-        assignment: &RoleAssignment,
-    ) -> Result<(), StoreError> {
+    pub async fn grant_role(&self, ctx: &Ctx, person: PersonId, assignment: &RoleAssignment) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        journal::append(
-            &mut tx,
-            vec![draft(
-                ctx,
-                EventKind::RoleGranted,
-                person,
-                json!({"after": role_payload(assignment)}),
-            )],
-        )
-        .await?;
+        journal::append(&mut tx, vec![draft(ctx, EventKind::RoleGranted, person, json!({"after": role_payload(assignment)}))]).await?;
         self.person_in(&mut tx, ctx.org, person).await?;
-        insert_role(
-            &mut tx,
-            ctx,
-            person,
-            assignment,
-            &time_text::to_text(ctx.at),
-        )
-        .await?;
+        insert_role(&mut tx, ctx, person, assignment, &time_text::to_text(ctx.at)).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Withdraws a role (a permission change, journaled).
-    pub async fn withdraw_role(
-        &self,
-        ctx: &Ctx,
-        person: PersonId,
-        assignment: &RoleAssignment,
-    ) -> Result<(), StoreError> {
+    pub async fn withdraw_role(&self, ctx: &Ctx, person: PersonId, assignment: &RoleAssignment) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        journal::append(
-            &mut tx,
-            vec![draft(
-                ctx,
-                EventKind::RoleWithdrawn,
-                person,
-                json!({"before": role_payload(assignment)}),
-            )],
-        )
-        .await?;
+        journal::append(&mut tx, vec![draft(ctx, EventKind::RoleWithdrawn, person, json!({"before": role_payload(assignment)}))]).await?;
         let done = sqlx::query("DELETE FROM role_assignments WHERE org_id = $1 AND person_id = $2 AND role = $3 AND unit_id = $4")
             .bind(ctx.org.to_string())
             .bind(person.to_string())
@@ -223,12 +172,7 @@ impl Store {
         Ok(())
     }
 
-    async fn person_in(
-        &self,
-        conn: &mut sqlx::AnyConnection,
-        org: OrgId,
-        person: PersonId,
-    ) -> Result<(), StoreError> {
+    async fn person_in(&self, conn: &mut sqlx::AnyConnection, org: OrgId, person: PersonId) -> Result<(), StoreError> {
         sqlx::query("SELECT id FROM people WHERE org_id = $1 AND id = $2")
             .bind(org.to_string())
             .bind(person.to_string())
@@ -241,10 +185,7 @@ impl Store {
     /// The person signing in with this e-mail address, in whichever organisation.
     pub async fn sign_in_record(&self, email: &Email) -> Result<Option<SignInRecord>, StoreError> {
         let sql = format!("SELECT {PERSON_COLUMNS} FROM people WHERE email = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(email.to_string())
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(email.to_string()).fetch_optional(self.pool()).await?;
         row.as_ref().map(person_from_row).transpose()
     }
 
@@ -252,38 +193,19 @@ impl Store {
         Ok(self.sign_in_record_by_id(org, id).await?.map(|r| r.person))
     }
 
-    pub async fn sign_in_record_by_id(
-        &self,
-        org: OrgId,
-        id: PersonId,
-    ) -> Result<Option<SignInRecord>, StoreError> {
+    pub async fn sign_in_record_by_id(&self, org: OrgId, id: PersonId) -> Result<Option<SignInRecord>, StoreError> {
         let sql = format!("SELECT {PERSON_COLUMNS} FROM people WHERE org_id = $1 AND id = $2");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org.to_string()).bind(id.to_string()).fetch_optional(self.pool()).await?;
         row.as_ref().map(person_from_row).transpose()
     }
 
     pub async fn people(&self, org: OrgId) -> Result<Vec<Person>, StoreError> {
-        let sql = format!(
-            "SELECT {PERSON_COLUMNS} FROM people WHERE org_id = $1 ORDER BY display_name, id"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(org.to_string())
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(|r| person_from_row(r).map(|s| s.person))
-            .collect()
+        let sql = format!("SELECT {PERSON_COLUMNS} FROM people WHERE org_id = $1 ORDER BY display_name, id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org.to_string()).fetch_all(self.pool()).await?;
+        rows.iter().map(|r| person_from_row(r).map(|s| s.person)).collect()
     }
 
-    pub async fn roles_of(
-        &self,
-        org: OrgId,
-        person: PersonId,
-    ) -> Result<Vec<RoleAssignment>, StoreError> {
+    pub async fn roles_of(&self, org: OrgId, person: PersonId) -> Result<Vec<RoleAssignment>, StoreError> {
         let rows = sqlx::query("SELECT role, unit_id FROM role_assignments WHERE org_id = $1 AND person_id = $2 ORDER BY role, unit_id")
             .bind(org.to_string())
             .bind(person.to_string())
@@ -293,23 +215,13 @@ impl Store {
             .map(|row| {
                 let role: String = row.try_get("role")?;
                 let unit: String = row.try_get("unit_id")?;
-                Ok(RoleAssignment {
-                    role: RoleKey::parse(&role)?,
-                    unit: if unit.is_empty() {
-                        None
-                    } else {
-                        Some(UnitId::parse(&unit)?)
-                    },
-                })
+                Ok(RoleAssignment { role: RoleKey::parse(&role)?, unit: if unit.is_empty() { None } else { Some(UnitId::parse(&unit)?) } })
             })
             .collect()
     }
 
     /// Every role assignment of an organisation, as (person, assignment) pairs.
-    pub async fn role_assignments(
-        &self,
-        org: OrgId,
-    ) -> Result<Vec<(PersonId, RoleAssignment)>, StoreError> {
+    pub async fn role_assignments(&self, org: OrgId) -> Result<Vec<(PersonId, RoleAssignment)>, StoreError> {
         let rows = sqlx::query("SELECT person_id, role, unit_id FROM role_assignments WHERE org_id = $1 ORDER BY person_id, role")
             .bind(org.to_string())
             .fetch_all(self.pool())
@@ -321,14 +233,7 @@ impl Store {
                 let unit: String = row.try_get("unit_id")?;
                 Ok((
                     PersonId::parse(&person)?,
-                    RoleAssignment {
-                        role: RoleKey::parse(&role)?,
-                        unit: if unit.is_empty() {
-                            None
-                        } else {
-                            Some(UnitId::parse(&unit)?)
-                        },
-                    },
+                    RoleAssignment { role: RoleKey::parse(&role)?, unit: if unit.is_empty() { None } else { Some(UnitId::parse(&unit)?) } },
                 ))
             })
             .collect()
@@ -343,20 +248,10 @@ impl Store {
         locked_now: bool,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        let mut drafts = vec![draft(
-            ctx,
-            EventKind::LoginFailed,
-            person,
-            json!({"failed_attempts": state.failed_attempts}),
-        )];
+        let mut drafts = vec![draft(ctx, EventKind::LoginFailed, person, json!({"failed_attempts": state.failed_attempts}))];
         if locked_now {
             let until = state.locked_until.map(time_text::to_text);
-            drafts.push(draft(
-                ctx,
-                EventKind::AccountLocked,
-                person,
-                json!({"locked_until": until}),
-            ));
+            drafts.push(draft(ctx, EventKind::AccountLocked, person, json!({"locked_until": until})));
         }
         journal::append(&mut tx, drafts).await?;
         sqlx::query("UPDATE people SET failed_attempts = $3, locked_until = $4 WHERE org_id = $1 AND id = $2")
@@ -372,18 +267,9 @@ impl Store {
 
     /// Records a successful sign-in: resets the failure count and creates the session, in one
     /// transaction with the journal event.
-    pub async fn record_sign_in_success(
-        &self,
-        ctx: &Ctx,
-        person: PersonId,
-        session: &crate::NewSession,
-    ) -> Result<(), StoreError> {
+    pub async fn record_sign_in_success(&self, ctx: &Ctx, person: PersonId, session: &crate::NewSession) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        journal::append(
-            &mut tx,
-            vec![draft(ctx, EventKind::LoginSucceeded, person, json!({}))],
-        )
-        .await?;
+        journal::append(&mut tx, vec![draft(ctx, EventKind::LoginSucceeded, person, json!({}))]).await?;
         sqlx::query("UPDATE people SET failed_attempts = 0, locked_until = NULL WHERE org_id = $1 AND id = $2")
             .bind(ctx.org.to_string())
             .bind(person.to_string())
@@ -395,42 +281,21 @@ impl Store {
     }
 
     /// Password hashes this person set at or after `since` (for the no-reuse rule).
-    pub async fn password_hashes_since(
-        &self,
-        org: OrgId,
-        person: PersonId,
-        since: OffsetDateTime,
-    ) -> Result<Vec<String>, StoreError> {
+    pub async fn password_hashes_since(&self, org: OrgId, person: PersonId, since: OffsetDateTime) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query("SELECT password_hash FROM password_history WHERE org_id = $1 AND person_id = $2 AND set_at >= $3")
             .bind(org.to_string())
             .bind(person.to_string())
             .bind(time_text::to_text(since))
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|r| Ok(r.try_get("password_hash")?))
-            .collect()
+        rows.iter().map(|r| Ok(r.try_get("password_hash")?)).collect()
     }
 
     /// Sets a new password (already checked against the policy and hashed), journaled without it.
-    pub async fn set_password(
-        &self,
-        ctx: &Ctx,
-        person: PersonId,
-        password_hash: &str,
-        must_change: bool,
-    ) -> Result<(), StoreError> {
+    pub async fn set_password(&self, ctx: &Ctx, person: PersonId, password_hash: &str, must_change: bool) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        journal::append(
-            &mut tx,
-            vec![draft(
-                ctx,
-                EventKind::PasswordChanged,
-                person,
-                json!({"must_change_password": must_change}),
-            )],
-        )
-        .await?;
+        journal::append(&mut tx, vec![draft(ctx, EventKind::PasswordChanged, person, json!({"must_change_password": must_change}))])
+            .await?;
         let at = time_text::to_text(ctx.at);
         let done = sqlx::query("UPDATE people SET password_hash = $3, must_change_password = $4, failed_attempts = 0, locked_until = NULL WHERE org_id = $1 AND id = $2")
             .bind(ctx.org.to_string())
@@ -454,23 +319,9 @@ impl Store {
     }
 
     /// Sets a person's interface language (`None`: follow the browser).
-    pub async fn set_language(
-        &self,
-        ctx: &Ctx,
-        person: PersonId,
-        lang: Option<Lang>,
-    ) -> Result<(), StoreError> {
+    pub async fn set_language(&self, ctx: &Ctx, person: PersonId, lang: Option<Lang>) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        journal::append(
-            &mut tx,
-            vec![draft(
-                ctx,
-                EventKind::PreferenceChanged,
-                person,
-                json!({"after": {"lang": lang}}),
-            )],
-        )
-        .await?;
+        journal::append(&mut tx, vec![draft(ctx, EventKind::PreferenceChanged, person, json!({"after": {"lang": lang}}))]).await?;
         sqlx::query("UPDATE people SET lang = $3 WHERE org_id = $1 AND id = $2")
             .bind(ctx.org.to_string())
             .bind(person.to_string())
@@ -482,13 +333,7 @@ impl Store {
     }
 }
 
-async fn insert_role(
-    conn: &mut sqlx::AnyConnection,
-    ctx: &Ctx,
-    person: PersonId,
-    a: &RoleAssignment,
-    at: &str,
-) -> Result<(), StoreError> {
+async fn insert_role(conn: &mut sqlx::AnyConnection, ctx: &Ctx, person: PersonId, a: &RoleAssignment, at: &str) -> Result<(), StoreError> {
     let inserted = sqlx::query("INSERT INTO role_assignments (org_id, person_id, role, unit_id, granted_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(ctx.org.to_string())
         .bind(person.to_string())
@@ -501,31 +346,20 @@ async fn insert_role(
         Ok(_) => Ok(()),
         Err(e) => {
             let e = StoreError::from(e);
-            Err(if e.is_unique_violation() {
-                StoreError::Duplicate("role assignment")
-            } else {
-                e
-            })
+            Err(if e.is_unique_violation() { StoreError::Duplicate("role assignment") } else { e })
         }
     }
 }
 
 impl Store {
     /// Display names of the given people of one organisation, in one query.
-    pub async fn person_names(
-        &self,
-        org: OrgId,
-        ids: &[PersonId],
-    ) -> Result<std::collections::HashMap<PersonId, String>, StoreError> {
+    pub async fn person_names(&self, org: OrgId, ids: &[PersonId]) -> Result<std::collections::HashMap<PersonId, String>, StoreError> {
         let mut out = std::collections::HashMap::new();
         if ids.is_empty() {
             return Ok(out);
         }
         let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!(
-            "SELECT id, display_name FROM people WHERE org_id = $1 AND id IN ({})",
-            placeholders.join(", ")
-        );
+        let sql = format!("SELECT id, display_name FROM people WHERE org_id = $1 AND id IN ({})", placeholders.join(", "));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org.to_string());
         for id in ids {
             q = q.bind(id.to_string());

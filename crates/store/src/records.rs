@@ -13,9 +13,7 @@ use mamori_core::authz::Visibility;
 use mamori_core::classification::Confidentiality;
 use mamori_core::ids::{OrgId, PersonId, RecordId, UnitId};
 use mamori_core::journal::{EventDraft, EventKind};
-use mamori_core::register::{
-    IndexValue, NUMBER_SLOTS, RegisterType, Slot, TEXT_SLOTS, ValidRecord,
-};
+use mamori_core::register::{IndexValue, NUMBER_SLOTS, RegisterType, Slot, TEXT_SLOTS, ValidRecord};
 use serde_json::{Map, Value, json};
 use sqlx::any::AnyArguments;
 use sqlx::{AnyConnection, Arguments, Row};
@@ -43,6 +41,13 @@ pub struct RecordRow {
     pub updated_by: Option<PersonId>,
 }
 
+/// One row of an import: a new record, or an update of the version the preview saw.
+#[derive(Debug, Clone)]
+pub enum ImportRow {
+    Create { id: RecordId, valid: ValidRecord },
+    Update { id: RecordId, version: i64, valid: ValidRecord },
+}
+
 /// An equality filter on an indexed field.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Filter {
@@ -56,11 +61,11 @@ pub enum SortOrder {
     Descending,
 }
 
-/// Where the previous page ended: the sort slot's value and the record id.
+/// Where the previous page ended: the sort slot's value and the row's index key (`rid`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cursor {
     pub value: Option<IndexValue>,
-    pub id: String,
+    pub rid: i64,
 }
 
 impl Cursor {
@@ -71,14 +76,13 @@ impl Cursor {
             Some(IndexValue::Text(t)) => json!({ "t": t }),
             Some(IndexValue::Number(n)) => json!({ "n": n }),
         };
-        json!([value, self.id]).to_string()
+        json!([value, self.rid]).to_string()
     }
 
     pub fn decode(text: &str) -> Option<Cursor> {
         let v: Value = serde_json::from_str(text).ok()?;
         let arr = v.as_array()?;
-        let id = arr.get(1)?.as_str()?.to_string();
-        RecordId::parse(&id).ok()?;
+        let rid = arr.get(1)?.as_i64()?;
         let value = match arr.first()? {
             Value::Null => None,
             Value::Object(o) => match (o.get("t"), o.get("n")) {
@@ -88,7 +92,7 @@ impl Cursor {
             },
             _ => return None,
         };
-        Some(Cursor { value, id })
+        Some(Cursor { value, rid })
     }
 }
 
@@ -122,11 +126,7 @@ struct SqlBuilder {
 
 impl SqlBuilder {
     fn new(start: &str) -> SqlBuilder {
-        SqlBuilder {
-            sql: start.to_string(),
-            args: AnyArguments::default(),
-            n: 0,
-        }
+        SqlBuilder { sql: start.to_string(), args: AnyArguments::default(), n: 0 }
     }
 
     fn push(&mut self, text: &str) -> &mut Self {
@@ -169,8 +169,7 @@ fn visibility_sql(b: &mut SqlBuilder, visibility: &Visibility) {
         if i > 0 {
             b.push(" OR ");
         }
-        b.push("(classification <= ")
-            .bind_int(clause.max_classification.level());
+        b.push("(classification <= ").bind_int(clause.max_classification.level());
         if let Some(units) = &clause.units {
             b.push(" AND unit_id IN (");
             for (j, u) in units.iter().enumerate() {
@@ -191,22 +190,11 @@ fn visibility_sql(b: &mut SqlBuilder, visibility: &Visibility) {
 
 /// Quotes a search term for FTS5 (a phrase) or a tsquery (a lexeme).
 fn fts_phrase(terms: &[String]) -> String {
-    format!(
-        "\"{}\"",
-        terms
-            .iter()
-            .map(|t| t.replace('"', "\"\""))
-            .collect::<Vec<_>>()
-            .join(" ")
-    )
+    format!("\"{}\"", terms.iter().map(|t| t.replace('"', "\"\"")).collect::<Vec<_>>().join(" "))
 }
 
 fn tsquery_phrase(terms: &[String]) -> String {
-    terms
-        .iter()
-        .map(|t| format!("'{}'", t.replace('\'', "''").replace('\\', "")))
-        .collect::<Vec<_>>()
-        .join(" <-> ")
+    terms.iter().map(|t| format!("'{}'", t.replace('\'', "''").replace('\\', ""))).collect::<Vec<_>>().join(" <-> ")
 }
 
 fn row_to_record(row: &sqlx::any::AnyRow) -> Result<RecordRow, StoreError> {
@@ -215,8 +203,7 @@ fn row_to_record(row: &sqlx::any::AnyRow) -> Result<RecordRow, StoreError> {
     let unit: Option<String> = row.try_get("unit_id")?;
     let owner: Option<String> = row.try_get("owner_id")?;
     let document: String = row.try_get("document")?;
-    let doc: Value =
-        serde_json::from_str(&document).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let doc: Value = serde_json::from_str(&document).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let created_at: String = row.try_get("created_at")?;
     let updated_at: String = row.try_get("updated_at")?;
     let classification: i64 = row.try_get("classification")?;
@@ -226,30 +213,26 @@ fn row_to_record(row: &sqlx::any::AnyRow) -> Result<RecordRow, StoreError> {
         register: row.try_get("register")?,
         version: row.try_get("version")?,
         title: row.try_get("title")?,
-        classification: Confidentiality::from_level(classification)
-            .ok_or_else(|| StoreError::Corrupt("classification".into()))?,
+        classification: Confidentiality::from_level(classification).ok_or_else(|| StoreError::Corrupt("classification".into()))?,
         unit: unit.map(|u| UnitId::parse(&u)).transpose()?,
         owner: owner.map(|o| PersonId::parse(&o)).transpose()?,
-        fields: doc
-            .get("fields")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default(),
-        computed: doc
-            .get("computed")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default(),
-        created_at: time_text::from_text(&created_at)
-            .ok_or_else(|| StoreError::Corrupt("created_at".into()))?,
+        fields: doc.get("fields").and_then(Value::as_object).cloned().unwrap_or_default(),
+        computed: doc.get("computed").and_then(Value::as_object).cloned().unwrap_or_default(),
+        created_at: time_text::from_text(&created_at).ok_or_else(|| StoreError::Corrupt("created_at".into()))?,
         created_by: person_id(row.try_get("created_by")?),
-        updated_at: time_text::from_text(&updated_at)
-            .ok_or_else(|| StoreError::Corrupt("updated_at".into()))?,
+        updated_at: time_text::from_text(&updated_at).ok_or_else(|| StoreError::Corrupt("updated_at".into()))?,
         updated_by: person_id(row.try_get("updated_by")?),
     })
 }
 
-const RECORD_COLUMNS: &str = "id, org_id, register, version, title, classification, unit_id, owner_id, document, created_at, created_by, updated_at, updated_by";
+const RECORD_COLUMNS: &str =
+    "id, org_id, register, version, title, classification, unit_id, owner_id, document, created_at, created_by, updated_at, updated_by";
+
+/// Takes the organisation's chain-head lock for the rest of the transaction (see journal::append).
+async fn lock_head(conn: &mut AnyConnection, ctx: &Ctx) -> Result<(), StoreError> {
+    sqlx::query("UPDATE journal_heads SET seq = seq WHERE org_id = $1").bind(ctx.org.to_string()).execute(&mut *conn).await?;
+    Ok(())
+}
 
 /// The document stored for a record and in its journal events.
 pub(crate) fn document(valid: &ValidRecord) -> Value {
@@ -269,20 +252,37 @@ impl Store {
         id: RecordId,
         valid: &ValidRecord,
     ) -> Result<RecordRow, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        self.insert_record(&mut tx, ctx, register, id, valid, EventKind::RecordCreated)
+        let scope = self.scope(ctx.org, register.key()).await?;
+        let (this, c, reg, v) = (self.clone(), ctx.clone(), register.clone(), valid.clone());
+        self.write(move |conn| Box::pin(async move { this.insert_record(conn, &c, &reg, scope, id, &v, EventKind::RecordCreated).await }))
             .await?;
-        tx.commit().await?;
-        self.record(ctx.org, id)
-            .await?
-            .ok_or(StoreError::NotFound("record"))
+        // The row as written, without reading it back.
+        let at = time_text::from_text(&time_text::to_text(ctx.at)).unwrap_or(ctx.at);
+        Ok(RecordRow {
+            id,
+            org: ctx.org,
+            register: register.key().to_string(),
+            version: 1,
+            title: valid.title.clone(),
+            classification: valid.classification,
+            unit: valid.unit,
+            owner: valid.owner,
+            fields: valid.fields.clone(),
+            computed: valid.computed.clone(),
+            created_at: at,
+            created_by: ctx.actor,
+            updated_at: at,
+            updated_by: ctx.actor,
+        })
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn insert_record(
         &self,
         conn: &mut AnyConnection,
         ctx: &Ctx,
         register: &RegisterType,
+        scope: i64,
         id: RecordId,
         valid: &ValidRecord,
         kind: EventKind,
@@ -319,16 +319,14 @@ impl Store {
         .bind(ctx.actor.map(|a| a.to_string()))
         .execute(&mut *conn)
         .await?;
-        self.write_index(conn, ctx.org, register.key(), id, valid, true)
-            .await
+        self.write_index(conn, scope, id, valid, true).await
     }
 
     /// Writes the index row and search terms of a record (insert, or replace on update).
     async fn write_index(
         &self,
         conn: &mut AnyConnection,
-        org: OrgId,
-        register: &str,
+        scope: i64,
         id: RecordId,
         valid: &ValidRecord,
         is_new: bool,
@@ -337,54 +335,32 @@ impl Store {
         let mut number: [Option<f64>; NUMBER_SLOTS] = Default::default();
         for (slot, value) in &valid.index {
             match (slot, value) {
-                (Slot::Text(i), IndexValue::Text(t)) if *i < TEXT_SLOTS => {
-                    text[*i] = Some(t.clone())
-                }
-                (Slot::Number(i), IndexValue::Number(n)) if *i < NUMBER_SLOTS => {
-                    number[*i] = Some(*n)
-                }
+                (Slot::Text(i), IndexValue::Text(t)) if *i < TEXT_SLOTS => text[*i] = Some(t.clone()),
+                (Slot::Number(i), IndexValue::Number(n)) if *i < NUMBER_SLOTS => number[*i] = Some(*n),
                 _ => {}
             }
         }
         if !is_new {
-            let old = sqlx::query("SELECT rid FROM record_index WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(&mut *conn)
-                .await?;
+            let old = sqlx::query("SELECT rid FROM record_index WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *conn).await?;
             if let (Some(row), Backend::Sqlite) = (old, self.backend()) {
                 let rid: i64 = row.try_get("rid")?;
-                sqlx::query("DELETE FROM record_search WHERE rowid = $1")
-                    .bind(rid)
-                    .execute(&mut *conn)
-                    .await?;
+                sqlx::query("DELETE FROM record_search WHERE rowid = $1").bind(rid).execute(&mut *conn).await?;
             }
-            sqlx::query("DELETE FROM record_index WHERE id = $1")
-                .bind(id.to_string())
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query("DELETE FROM record_index WHERE id = $1").bind(id.to_string()).execute(&mut *conn).await?;
         }
         let terms_sql = match self.backend() {
             Backend::Sqlite => "NULL",
-            Backend::Postgres => "to_tsvector('simple', $21)",
+            Backend::Postgres => "to_tsvector('simple', $20)",
         };
         let sql = format!(
-            "INSERT INTO record_index (id, org_id, register, classification, unit_id, owner_id, t1, t2, t3, t4, t5, t6, t7, t8, n1, n2, n3, n4, n5, n6{}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20{}) RETURNING rid",
-            if self.backend() == Backend::Postgres {
-                ", terms"
-            } else {
-                ""
-            },
-            if self.backend() == Backend::Postgres {
-                format!(", {terms_sql}")
-            } else {
-                String::new()
-            },
+            "INSERT INTO record_index (id, scope, classification, unit_id, owner_id, t1, t2, t3, t4, t5, t6, t7, t8, n1, n2, n3, n4, n5, n6{}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19{}) RETURNING rid",
+            if self.backend() == Backend::Postgres { ", terms" } else { "" },
+            if self.backend() == Backend::Postgres { format!(", {terms_sql}") } else { String::new() },
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id.to_string())
-            .bind(org.to_string())
-            .bind(register.to_string())
+            .bind(scope)
             .bind(valid.classification.level())
             .bind(valid.unit.map(|u| u.to_string()))
             .bind(valid.owner.map(|o| o.to_string()));
@@ -418,13 +394,32 @@ impl Store {
         expected_version: i64,
         valid: &ValidRecord,
     ) -> Result<RecordRow, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        // Lock the chain head first so that the read below sees the latest committed version
-        // and no other command can change the record before this one commits.
-        sqlx::query("UPDATE journal_heads SET seq = seq WHERE org_id = $1")
-            .bind(ctx.org.to_string())
-            .execute(&mut *tx)
-            .await?;
+        let scope = self.scope(ctx.org, register.key()).await?;
+        let (this, c, reg, v) = (self.clone(), ctx.clone(), register.clone(), valid.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                // Lock the chain head first so that the read in update_in sees the latest
+                // committed version and no other command changes the record before this commits.
+                lock_head(conn, &c).await?;
+                this.update_in(conn, &c, &reg, scope, id, expected_version, &v).await
+            })
+        })
+        .await?;
+        self.record(ctx.org, id).await?.ok_or(StoreError::NotFound("record"))
+    }
+
+    /// The body of an update, inside a transaction that already holds the chain-head lock.
+    #[allow(clippy::too_many_arguments)]
+    async fn update_in(
+        &self,
+        tx: &mut AnyConnection,
+        ctx: &Ctx,
+        register: &RegisterType,
+        scope: i64,
+        id: RecordId,
+        expected_version: i64,
+        valid: &ValidRecord,
+    ) -> Result<(), StoreError> {
         let sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE org_id = $1 AND id = $2");
         let current = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(ctx.org.to_string())
@@ -437,17 +432,13 @@ impl Store {
             return Err(StoreError::NotFound("record"));
         }
         if current.version != expected_version {
-            return Err(CoreError::StaleVersion {
-                expected: expected_version,
-                found: current.version,
-            }
-            .into());
+            return Err(CoreError::StaleVersion { expected: expected_version, found: current.version }.into());
         }
         let version = current.version + 1;
         let before = json!({"fields": current.fields, "computed": current.computed});
         let after = document(valid);
         journal::append(
-            &mut tx,
+            tx,
             vec![EventDraft {
                 org: ctx.org,
                 at: ctx.at,
@@ -476,95 +467,80 @@ impl Store {
         .bind(ctx.actor.map(|a| a.to_string()))
         .execute(&mut *tx)
         .await?;
-        self.write_index(&mut tx, ctx.org, register.key(), id, valid, false)
-            .await?;
-        tx.commit().await?;
-        self.record(ctx.org, id)
-            .await?
-            .ok_or(StoreError::NotFound("record"))
+        self.write_index(tx, scope, id, valid, false).await
     }
 
-    /// Creates many records in one transaction (an import): all or nothing, one event each plus
-    /// one `records.imported` summary.
-    pub async fn import_records(
-        &self,
-        ctx: &Ctx,
-        register: &RegisterType,
-        rows: &[(RecordId, ValidRecord)],
-        source: &str,
-    ) -> Result<usize, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        for (id, valid) in rows {
-            self.insert_record(&mut tx, ctx, register, *id, valid, EventKind::RecordCreated)
+    /// Creates and updates many records in one transaction (an import): all or nothing, one
+    /// event each plus one `records.imported` summary. An update whose record changed since the
+    /// preview fails the whole import with `StaleVersion`.
+    pub async fn import_records(&self, ctx: &Ctx, register: &RegisterType, rows: &[ImportRow], source: &str) -> Result<usize, StoreError> {
+        let scope = self.scope(ctx.org, register.key()).await?;
+        let (this, c, reg, rows, source) = (self.clone(), ctx.clone(), register.clone(), rows.to_vec(), source.to_string());
+        self.write(move |conn| {
+            Box::pin(async move {
+                lock_head(conn, &c).await?;
+                for row in &rows {
+                    match row {
+                        ImportRow::Create { id, valid } => {
+                            this.insert_record(conn, &c, &reg, scope, *id, valid, EventKind::RecordCreated).await?
+                        }
+                        ImportRow::Update { id, version, valid } => this.update_in(conn, &c, &reg, scope, *id, *version, valid).await?,
+                    }
+                }
+                journal::append(
+                    conn,
+                    vec![EventDraft {
+                        org: c.org,
+                        at: c.at,
+                        actor: c.actor,
+                        role: c.role.clone(),
+                        kind: EventKind::RecordsImported,
+                        entity_type: "register".into(),
+                        entity_id: reg.key().to_string(),
+                        payload: json!({"count": rows.len(), "source": source}),
+                    }],
+                )
                 .await?;
-        }
-        journal::append(
-            &mut tx,
-            vec![EventDraft {
-                org: ctx.org,
-                at: ctx.at,
-                actor: ctx.actor,
-                role: ctx.role.clone(),
-                kind: EventKind::RecordsImported,
-                entity_type: "register".into(),
-                entity_id: register.key().to_string(),
-                payload: json!({"count": rows.len(), "source": source}),
-            }],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(rows.len())
+                Ok(rows.len())
+            })
+        })
+        .await
     }
 
     /// One record of an organisation, whatever its register.
     pub async fn record(&self, org: OrgId, id: RecordId) -> Result<Option<RecordRow>, StoreError> {
         let sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE org_id = $1 AND id = $2");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org.to_string()).bind(id.to_string()).fetch_optional(self.pool()).await?;
         row.as_ref().map(row_to_record).transpose()
     }
 
     /// A page of records that the visibility admits, filtered, searched, sorted and paged by key.
     pub async fn list_records(&self, q: &ListQuery<'_>) -> Result<Page, StoreError> {
         if q.visibility.is_nothing() {
-            return Ok(Page {
-                rows: Vec::new(),
-                next: None,
-            });
+            return Ok(Page { rows: Vec::new(), next: None });
         }
+        let Some(scope) = self.existing_scope(q.visibility.org, q.register).await? else {
+            return Ok(Page { rows: Vec::new(), next: None });
+        };
         let limit = q.limit.clamp(1, 500);
-        let mut b = SqlBuilder::new("SELECT id");
+        let mut b = SqlBuilder::new("SELECT rid, id");
         let sort_col = q.sort.map(|(slot, _)| slot.column());
         if let Some(col) = sort_col {
             b.push(", ").push(col).push(" AS sort_value");
         }
-        b.push(" FROM record_index WHERE org_id = ")
-            .bind_text(q.visibility.org.to_string());
-        b.push(" AND register = ").bind_text(q.register.to_string());
+        b.push(" FROM record_index WHERE scope = ").bind_int(scope);
         b.push(" AND ");
         visibility_sql(&mut b, q.visibility);
         for f in &q.filters {
-            b.push(" AND ")
-                .push(f.slot.column())
-                .push(" = ")
-                .bind_value(&f.value);
+            b.push(" AND ").push(f.slot.column()).push(" = ").bind_value(&f.value);
         }
         for word in q.search.iter().filter(|w| !w.is_empty()) {
             match self.backend() {
                 Backend::Sqlite => {
-                    b.push(
-                        " AND rid IN (SELECT rowid FROM record_search WHERE record_search MATCH ",
-                    )
-                    .bind_text(fts_phrase(word))
-                    .push(")");
+                    b.push(" AND rid IN (SELECT rowid FROM record_search WHERE record_search MATCH ").bind_text(fts_phrase(word)).push(")");
                 }
                 Backend::Postgres => {
-                    b.push(" AND terms @@ to_tsquery('simple', ")
-                        .bind_text(tsquery_phrase(word))
-                        .push(")");
+                    b.push(" AND terms @@ to_tsquery('simple', ").bind_text(tsquery_phrase(word)).push(")");
                 }
             }
         }
@@ -575,32 +551,19 @@ impl Store {
         if let Some(cursor) = &q.after {
             match (sort_col, &cursor.value) {
                 (None, _) => {
-                    b.push(if descending {
-                        " AND id < "
-                    } else {
-                        " AND id > "
-                    })
-                    .bind_text(cursor.id.clone());
+                    b.push(if descending { " AND rid < " } else { " AND rid > " }).bind_int(cursor.rid);
                 }
                 (Some(col), None) => {
                     if descending {
-                        b.push(&format!(" AND ({col} IS NULL AND id < "))
-                            .bind_text(cursor.id.clone())
-                            .push(")");
+                        b.push(&format!(" AND ({col} IS NULL AND rid < ")).bind_int(cursor.rid).push(")");
                     } else {
-                        b.push(&format!(" AND (({col} IS NULL AND id > "))
-                            .bind_text(cursor.id.clone())
-                            .push(&format!(") OR {col} IS NOT NULL)"));
+                        b.push(&format!(" AND (({col} IS NULL AND rid > ")).bind_int(cursor.rid).push(&format!(") OR {col} IS NOT NULL)"));
                     }
                 }
                 (Some(col), Some(v)) => {
                     let op = if descending { "<" } else { ">" };
                     b.push(&format!(" AND ({col} {op} ")).bind_value(v);
-                    b.push(&format!(" OR ({col} = "))
-                        .bind_value(v)
-                        .push(&format!(" AND id {op} "))
-                        .bind_text(cursor.id.clone())
-                        .push(")");
+                    b.push(&format!(" OR ({col} = ")).bind_value(v).push(&format!(" AND rid {op} ")).bind_int(cursor.rid).push(")");
                     if descending {
                         b.push(&format!(" OR {col} IS NULL"));
                     }
@@ -613,63 +576,44 @@ impl Store {
             Backend::Postgres => (" NULLS FIRST", " NULLS LAST"),
         };
         match sort_col {
-            Some(col) if descending => {
-                b.push(&format!(" ORDER BY {col} DESC{nulls_desc}, id DESC"))
-            }
-            Some(col) => b.push(&format!(" ORDER BY {col} ASC{nulls_asc}, id ASC")),
-            None => b.push(" ORDER BY id DESC"),
+            Some(col) if descending => b.push(&format!(" ORDER BY {col} DESC{nulls_desc}, rid DESC")),
+            Some(col) => b.push(&format!(" ORDER BY {col} ASC{nulls_asc}, rid ASC")),
+            None => b.push(" ORDER BY rid DESC"),
         };
         b.push(&format!(" LIMIT {}", limit + 1));
 
         let SqlBuilder { sql, args, .. } = b;
-        let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), args)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), args).fetch_all(self.pool()).await?;
         let mut keys = Vec::with_capacity(rows.len());
+        let mut ids = Vec::with_capacity(rows.len());
         for row in &rows {
-            let id: String = row.try_get("id")?;
+            ids.push(row.try_get::<String, _>("id")?);
+            let rid: i64 = row.try_get("rid")?;
             let value = match q.sort.map(|(s, _)| s) {
-                Some(Slot::Text(_)) => row
-                    .try_get::<Option<String>, _>("sort_value")?
-                    .map(IndexValue::Text),
-                Some(Slot::Number(_)) => row
-                    .try_get::<Option<f64>, _>("sort_value")?
-                    .map(IndexValue::Number),
+                Some(Slot::Text(_)) => row.try_get::<Option<String>, _>("sort_value")?.map(IndexValue::Text),
+                Some(Slot::Number(_)) => row.try_get::<Option<f64>, _>("sort_value")?.map(IndexValue::Number),
                 None => None,
             };
-            keys.push(Cursor { value, id });
+            keys.push(Cursor { value, rid });
         }
         let next = if keys.len() > limit as usize {
             keys.truncate(limit as usize);
+            ids.truncate(limit as usize);
             keys.last().cloned()
         } else {
             None
         };
-        let ids: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
         let mut records = self.records_by_ids(q.visibility.org, &ids).await?;
         // Keep the index order.
-        records.sort_by_key(|r| {
-            ids.iter()
-                .position(|i| *i == r.id.to_string())
-                .unwrap_or(usize::MAX)
-        });
-        Ok(Page {
-            rows: records,
-            next,
-        })
+        records.sort_by_key(|r| ids.iter().position(|i| *i == r.id.to_string()).unwrap_or(usize::MAX));
+        Ok(Page { rows: records, next })
     }
 
-    async fn records_by_ids(
-        &self,
-        org: OrgId,
-        ids: &[String],
-    ) -> Result<Vec<RecordRow>, StoreError> {
+    async fn records_by_ids(&self, org: OrgId, ids: &[String]) -> Result<Vec<RecordRow>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut b = SqlBuilder::new(&format!(
-            "SELECT {RECORD_COLUMNS} FROM records WHERE org_id = "
-        ));
+        let mut b = SqlBuilder::new(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE org_id = "));
         b.bind_text(org.to_string());
         b.push(" AND id IN (");
         for (i, id) in ids.iter().enumerate() {
@@ -680,32 +624,17 @@ impl Store {
         }
         b.push(")");
         let SqlBuilder { sql, args, .. } = b;
-        let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), args)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), args).fetch_all(self.pool()).await?;
         rows.iter().map(row_to_record).collect()
     }
 
     /// Every record of a register that the visibility admits, in pages, for export.
-    pub async fn all_records(
-        &self,
-        visibility: &Visibility,
-        register: &str,
-        max: usize,
-    ) -> Result<Vec<RecordRow>, StoreError> {
+    pub async fn all_records(&self, visibility: &Visibility, register: &str, max: usize) -> Result<Vec<RecordRow>, StoreError> {
         let mut out = Vec::new();
         let mut after = None;
         loop {
             let page = self
-                .list_records(&ListQuery {
-                    visibility,
-                    register,
-                    filters: Vec::new(),
-                    sort: None,
-                    search: Vec::new(),
-                    after,
-                    limit: 500,
-                })
+                .list_records(&ListQuery { visibility, register, filters: Vec::new(), sort: None, search: Vec::new(), after, limit: 500 })
                 .await?;
             out.extend(page.rows);
             match page.next {
@@ -720,24 +649,12 @@ impl Store {
     /// Ids of the organisation's units and people, for core's validation `Directory`.
     pub async fn directory(&self, org: OrgId) -> Result<crate::records::OrgDirectory, StoreError> {
         let units = self.units(org).await?.into_iter().map(|u| u.id).collect();
-        let rows = sqlx::query("SELECT id FROM people WHERE org_id = $1")
-            .bind(org.to_string())
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query("SELECT id FROM people WHERE org_id = $1").bind(org.to_string()).fetch_all(self.pool()).await?;
         let people = rows
             .iter()
-            .map(|r| {
-                r.try_get::<String, _>("id")
-                    .map_err(StoreError::from)
-                    .and_then(|s| Ok(PersonId::parse(&s)?))
-            })
+            .map(|r| r.try_get::<String, _>("id").map_err(StoreError::from).and_then(|s| Ok(PersonId::parse(&s)?)))
             .collect::<Result<_, _>>()?;
-        Ok(OrgDirectory {
-            org,
-            units,
-            people,
-            store: self.clone(),
-        })
+        Ok(OrgDirectory { org, units, people, store: self.clone() })
     }
 
     /// Re-indexes a register whose index layout changed (library update). Runs at start.
@@ -753,36 +670,20 @@ impl Store {
         }
         let mut tx = self.pool().begin().await?;
         if stored.is_some() {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {RECORD_COLUMNS} FROM records WHERE register = $1"
-            )))
-            .bind(register.key().to_string())
-            .fetch_all(&mut *tx)
-            .await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {RECORD_COLUMNS} FROM records WHERE register = $1")))
+                .bind(register.key().to_string())
+                .fetch_all(&mut *tx)
+                .await?;
             for row in rows {
                 let record = row_to_record(&row)?;
-                let valid = register.reindex(
-                    &record.fields,
-                    &record.computed,
-                    record.classification,
-                    record.unit,
-                    record.owner,
-                );
-                self.write_index(
-                    &mut tx,
-                    record.org,
-                    register.key(),
-                    record.id,
-                    &valid,
-                    false,
-                )
-                .await?;
+                let valid = register.reindex(&record.fields, &record.computed, record.classification, record.unit, record.owner);
+                // Every record's scope was created before its first write; only read it here,
+                // since this transaction already holds the write lock.
+                let scope = self.existing_scope(record.org, register.key()).await?.ok_or(StoreError::NotFound("register scope"))?;
+                self.write_index(&mut tx, scope, record.id, &valid, false).await?;
             }
         }
-        sqlx::query("DELETE FROM register_layouts WHERE register = $1")
-            .bind(register.key().to_string())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM register_layouts WHERE register = $1").bind(register.key().to_string()).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO register_layouts (register, fingerprint) VALUES ($1, $2)")
             .bind(register.key().to_string())
             .bind(fingerprint)
@@ -790,6 +691,41 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(stored.is_some())
+    }
+}
+
+impl Store {
+    /// The scope number of an organisation's register, creating it on first use. Created in a
+    /// statement of its own (committed before any command uses it), so the cache only ever
+    /// holds scopes that exist; never call it from inside a command's transaction.
+    pub(crate) async fn scope(&self, org: OrgId, register: &str) -> Result<i64, StoreError> {
+        if let Some(scope) = self.existing_scope(org, register).await? {
+            return Ok(scope);
+        }
+        sqlx::query("INSERT INTO register_scopes (org_id, register) VALUES ($1, $2) ON CONFLICT (org_id, register) DO NOTHING")
+            .bind(org.to_string())
+            .bind(register.to_string())
+            .execute(self.pool())
+            .await?;
+        self.existing_scope(org, register).await?.ok_or(StoreError::NotFound("register scope"))
+    }
+
+    async fn existing_scope(&self, org: OrgId, register: &str) -> Result<Option<i64>, StoreError> {
+        let key = (org, register.to_string());
+        if let Some(scope) = self.scopes.lock().ok().and_then(|cache| cache.get(&key).copied()) {
+            return Ok(Some(scope));
+        }
+        let row = sqlx::query("SELECT scope FROM register_scopes WHERE org_id = $1 AND register = $2")
+            .bind(org.to_string())
+            .bind(register.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let scope: i64 = row.try_get("scope")?;
+        if let Ok(mut cache) = self.scopes.lock() {
+            cache.insert(key, scope);
+        }
+        Ok(Some(scope))
     }
 }
 
@@ -803,10 +739,7 @@ pub struct OrgDirectory {
 
 impl OrgDirectory {
     /// Checks references to other records (loaded on demand; rare).
-    pub async fn load_references(
-        &self,
-        ids: &[(String, RecordId)],
-    ) -> Result<BTreeSet<(String, RecordId)>, StoreError> {
+    pub async fn load_references(&self, ids: &[(String, RecordId)]) -> Result<BTreeSet<(String, RecordId)>, StoreError> {
         let mut found = BTreeSet::new();
         for (register, id) in ids {
             if let Some(r) = self.store.record(self.org, *id).await?

@@ -26,11 +26,7 @@ pub struct SessionRow {
 
 impl std::fmt::Debug for SessionRow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionRow")
-            .field("org", &self.org)
-            .field("person", &self.person)
-            .field("csrf_token", &"***")
-            .finish()
+        f.debug_struct("SessionRow").field("org", &self.org).field("person", &self.person).field("csrf_token", &"***").finish()
     }
 }
 
@@ -45,12 +41,7 @@ pub struct ApiToken {
     pub last_used_at: Option<OffsetDateTime>,
 }
 
-pub(crate) async fn insert_session(
-    conn: &mut sqlx::AnyConnection,
-    org: OrgId,
-    person: PersonId,
-    s: &NewSession,
-) -> Result<(), StoreError> {
+pub(crate) async fn insert_session(conn: &mut sqlx::AnyConnection, org: OrgId, person: PersonId, s: &NewSession) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO sessions (token_hash, org_id, person_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(s.token_hash.clone())
         .bind(org.to_string())
@@ -75,8 +66,7 @@ fn token_from_row(row: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
         org: OrgId::parse(&org)?,
         person: PersonId::parse(&person)?,
         name: row.try_get("name")?,
-        created_at: time_text::from_text(&created)
-            .ok_or_else(|| StoreError::Corrupt("token time".into()))?,
+        created_at: time_text::from_text(&created).ok_or_else(|| StoreError::Corrupt("token time".into()))?,
         revoked_at: revoked.as_deref().and_then(time_text::from_text),
         last_used_at: used.as_deref().and_then(time_text::from_text),
     })
@@ -84,11 +74,7 @@ fn token_from_row(row: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
 
 impl Store {
     /// The live session with this token hash, if any (expired sessions are treated as absent).
-    pub async fn session(
-        &self,
-        token_hash: &str,
-        now: OffsetDateTime,
-    ) -> Result<Option<SessionRow>, StoreError> {
+    pub async fn session(&self, token_hash: &str, now: OffsetDateTime) -> Result<Option<SessionRow>, StoreError> {
         let row = sqlx::query("SELECT org_id, person_id, csrf_token, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
             .bind(token_hash.to_string())
             .bind(time_text::to_text(now))
@@ -102,8 +88,7 @@ impl Store {
             org: OrgId::parse(&org)?,
             person: PersonId::parse(&person)?,
             csrf_token: row.try_get("csrf_token")?,
-            expires_at: time_text::from_text(&expires)
-                .ok_or_else(|| StoreError::Corrupt("session expiry".into()))?,
+            expires_at: time_text::from_text(&expires).ok_or_else(|| StoreError::Corrupt("session expiry".into()))?,
         }))
     }
 
@@ -136,30 +121,17 @@ impl Store {
     }
 
     /// Ends every session of a person except one (after a password change).
-    pub async fn end_other_sessions(
-        &self,
-        org: OrgId,
-        person: PersonId,
-        keep_token_hash: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "DELETE FROM sessions WHERE org_id = $1 AND person_id = $2 AND token_hash <> $3",
-        )
-        .bind(org.to_string())
-        .bind(person.to_string())
-        .bind(keep_token_hash.to_string())
-        .execute(self.pool())
-        .await?;
+    pub async fn end_other_sessions(&self, org: OrgId, person: PersonId, keep_token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND person_id = $2 AND token_hash <> $3")
+            .bind(org.to_string())
+            .bind(person.to_string())
+            .bind(keep_token_hash.to_string())
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
-    pub async fn create_api_token(
-        &self,
-        ctx: &Ctx,
-        id: TokenId,
-        name: &str,
-        token_hash: &str,
-    ) -> Result<(), StoreError> {
+    pub async fn create_api_token(&self, ctx: &Ctx, id: TokenId, name: &str, token_hash: &str) -> Result<(), StoreError> {
         let person = ctx.actor.ok_or(StoreError::NotFound("person"))?;
         let mut tx = self.pool().begin().await?;
         journal::append(
@@ -189,11 +161,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn api_tokens_of(
-        &self,
-        org: OrgId,
-        person: PersonId,
-    ) -> Result<Vec<ApiToken>, StoreError> {
+    pub async fn api_tokens_of(&self, org: OrgId, person: PersonId) -> Result<Vec<ApiToken>, StoreError> {
         let rows = sqlx::query("SELECT id, org_id, person_id, name, created_at, revoked_at, last_used_at FROM api_tokens WHERE org_id = $1 AND person_id = $2 ORDER BY created_at DESC")
             .bind(org.to_string())
             .bind(person.to_string())
@@ -203,11 +171,7 @@ impl Store {
     }
 
     /// The live (unrevoked) token with this hash, marking it used.
-    pub async fn use_api_token(
-        &self,
-        token_hash: &str,
-        now: OffsetDateTime,
-    ) -> Result<Option<ApiToken>, StoreError> {
+    pub async fn use_api_token(&self, token_hash: &str, now: OffsetDateTime) -> Result<Option<ApiToken>, StoreError> {
         let row = sqlx::query("SELECT id, org_id, person_id, name, created_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
             .bind(token_hash.to_string())
             .fetch_optional(self.pool())
@@ -240,13 +204,14 @@ impl Store {
             }],
         )
         .await?;
-        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $4 WHERE id = $1 AND org_id = $2 AND person_id = $3 AND revoked_at IS NULL")
-            .bind(id.to_string())
-            .bind(ctx.org.to_string())
-            .bind(person.to_string())
-            .bind(time_text::to_text(ctx.at))
-            .execute(&mut *tx)
-            .await?;
+        let done =
+            sqlx::query("UPDATE api_tokens SET revoked_at = $4 WHERE id = $1 AND org_id = $2 AND person_id = $3 AND revoked_at IS NULL")
+                .bind(id.to_string())
+                .bind(ctx.org.to_string())
+                .bind(person.to_string())
+                .bind(time_text::to_text(ctx.at))
+                .execute(&mut *tx)
+                .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("API token"));
         }

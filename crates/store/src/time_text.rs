@@ -5,19 +5,14 @@ use time::format_description::FormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
-const FORMAT: &[FormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+const FORMAT: &[FormatItem<'static>] = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
 
 pub fn to_text(at: OffsetDateTime) -> String {
-    at.to_offset(UtcOffset::UTC)
-        .format(FORMAT)
-        .unwrap_or_default()
+    at.to_offset(UtcOffset::UTC).format(FORMAT).unwrap_or_default()
 }
 
 pub fn from_text(text: &str) -> Option<OffsetDateTime> {
-    PrimitiveDateTime::parse(text, FORMAT)
-        .ok()
-        .map(PrimitiveDateTime::assume_utc)
+    PrimitiveDateTime::parse(text, FORMAT).ok().map(PrimitiveDateTime::assume_utc)
 }
 
 #[cfg(test)]

@@ -5,9 +5,7 @@
 use std::collections::BTreeMap;
 
 use mamori_core::ids::OrgId;
-use mamori_core::journal::{
-    ChainBreak, ChainHead, ChainVerifier, EventKind, StoredEvent, sha256_hex,
-};
+use mamori_core::journal::{ChainBreak, ChainHead, ChainVerifier, EventKind, StoredEvent, sha256_hex};
 use sqlx::Row;
 
 use crate::{Store, StoreError};
@@ -57,13 +55,7 @@ impl Store {
         let mut verifier = ChainVerifier::new(org);
         let mut expected: BTreeMap<String, Expected> = BTreeMap::new();
         let mut after_seq = 0i64;
-        let mut outcome = OrgVerification {
-            org,
-            slug: slug.to_string(),
-            events: 0,
-            records: 0,
-            problem: None,
-        };
+        let mut outcome = OrgVerification { org, slug: slug.to_string(), events: 0, records: 0, problem: None };
         loop {
             let rows = sqlx::query("SELECT seq, hash, header, payload FROM journal WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
                 .bind(org.to_string())
@@ -83,23 +75,11 @@ impl Store {
                 };
                 after_seq = event.seq;
                 match verifier.check(&event) {
-                    Ok((header, Some(payload)))
-                        if matches!(
-                            header.kind,
-                            EventKind::RecordCreated | EventKind::RecordUpdated
-                        ) =>
-                    {
+                    Ok((header, Some(payload))) if matches!(header.kind, EventKind::RecordCreated | EventKind::RecordUpdated) => {
                         let version = payload.get("version").and_then(|v| v.as_i64()).unwrap_or(0);
                         let after = payload.get("after").cloned().unwrap_or_default();
                         let digest = canonical_digest(&after);
-                        expected.insert(
-                            header.entity_id.clone(),
-                            Expected {
-                                version,
-                                digest,
-                                seq: event.seq,
-                            },
-                        );
+                        expected.insert(header.entity_id.clone(), Expected { version, digest, seq: event.seq });
                     }
                     Ok(_) => {}
                     Err(problem) => {
@@ -111,18 +91,9 @@ impl Store {
                 outcome.events = event.seq;
             }
         }
-        let head = sqlx::query("SELECT seq, hash FROM journal_heads WHERE org_id = $1")
-            .bind(org.to_string())
-            .fetch_optional(self.pool())
-            .await?;
-        let stored_head = head
-            .map(|r| {
-                Ok::<_, StoreError>(ChainHead {
-                    seq: r.try_get("seq")?,
-                    hash: r.try_get("hash")?,
-                })
-            })
-            .transpose()?;
+        let head =
+            sqlx::query("SELECT seq, hash FROM journal_heads WHERE org_id = $1").bind(org.to_string()).fetch_optional(self.pool()).await?;
+        let stored_head = head.map(|r| Ok::<_, StoreError>(ChainHead { seq: r.try_get("seq")?, hash: r.try_get("hash")? })).transpose()?;
         if let Err(problem) = verifier.finish(stored_head.as_ref()) {
             outcome.problem = Some(problem);
             return Ok(outcome);
@@ -145,9 +116,7 @@ impl Store {
                 let version: i64 = row.try_get("version")?;
                 let document: String = row.try_get("document")?;
                 outcome.records += 1;
-                let digest = serde_json::from_str::<serde_json::Value>(&document)
-                    .map(|d| canonical_digest(&d))
-                    .unwrap_or_default();
+                let digest = serde_json::from_str::<serde_json::Value>(&document).map(|d| canonical_digest(&d)).unwrap_or_default();
                 let problem = match expected.remove(&id) {
                     None => Some(ChainBreak {
                         org,
@@ -172,20 +141,15 @@ impl Store {
             }
         }
         if let Some((id, e)) = expected.into_iter().next() {
-            outcome.problem = Some(ChainBreak {
-                org,
-                seq: e.seq,
-                reason: format!("record {id} is in the journal but missing from the current state"),
-            });
+            outcome.problem =
+                Some(ChainBreak { org, seq: e.seq, reason: format!("record {id} is in the journal but missing from the current state") });
         }
         Ok(outcome)
     }
 }
 
 fn canonical_digest(value: &serde_json::Value) -> String {
-    serde_json_canonical(value)
-        .map(|s| sha256_hex(s.as_bytes()))
-        .unwrap_or_default()
+    serde_json_canonical(value).map(|s| sha256_hex(s.as_bytes())).unwrap_or_default()
 }
 
 fn serde_json_canonical(value: &serde_json::Value) -> Option<String> {

@@ -5,13 +5,15 @@
 //! The writer is this test binary run again with `MAMORI_DURABILITY_WRITER=DIR`: it appends
 //! records and prints each id after its commit returned.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed expectation is the test failing
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use mamori_core::Text;
 use mamori_core::ids::{OrgId, RecordId, UnitId};
 use mamori_core::library::Library;
-use mamori_core::Text;
 use mamori_store::{Ctx, NewUnit, Store};
 use serde_json::{Map, json};
 use time::OffsetDateTime;

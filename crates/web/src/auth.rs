@@ -30,10 +30,7 @@ pub const LOGIN_CSRF_COOKIE: &str = "mamori_login_csrf";
 pub fn random_secret() -> Result<String, WebError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| WebError::internal(format!("random source: {e}")))?;
-    Ok(base64::Engine::encode(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        bytes,
-    ))
+    Ok(base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes))
 }
 
 pub fn secret_hash(secret: &str) -> String {
@@ -41,8 +38,7 @@ pub fn secret_hash(secret: &str) -> String {
 }
 
 fn argon2(config: &crate::WebConfig) -> Result<Argon2<'static>, WebError> {
-    let params = Params::new(config.argon2_memory_kib, config.argon2_iterations, 1, None)
-        .map_err(|e| WebError::internal(e.to_string()))?;
+    let params = Params::new(config.argon2_memory_kib, config.argon2_iterations, 1, None).map_err(|e| WebError::internal(e.to_string()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -52,9 +48,7 @@ pub async fn hash_password(config: &crate::WebConfig, password: &str) -> Result<
     let password = password.to_string();
     tokio::task::spawn_blocking(move || {
         // argon2 0.6 draws a fresh random salt itself.
-        let hash: PasswordHash = hasher
-            .hash_password(password.as_bytes())
-            .map_err(|e| WebError::internal(e.to_string()))?;
+        let hash: PasswordHash = hasher.hash_password(password.as_bytes()).map_err(|e| WebError::internal(e.to_string()))?;
         Ok(hash.to_string())
     })
     .await
@@ -66,9 +60,7 @@ pub async fn verify_password(hash: &str, password: &str) -> bool {
     let hash = hash.to_string();
     let password = password.to_string();
     tokio::task::spawn_blocking(move || match PasswordHash::new(&hash) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     })
     .await
@@ -77,15 +69,10 @@ pub async fn verify_password(hash: &str, password: &str) -> bool {
 
 /// A cookie value from the `Cookie` header.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            (k == name).then(|| v.to_string())
-        })
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        (k == name).then(|| v.to_string())
+    })
 }
 
 /// A `Set-Cookie` value with Mamori's attributes: HttpOnly, SameSite=Lax, Path=/, Secure under TLS.
@@ -106,12 +93,7 @@ pub fn request_lang(headers: &HeaderMap) -> Lang {
     cookie(headers, LANG_COOKIE)
         .as_deref()
         .and_then(Lang::parse)
-        .or_else(|| {
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Lang::from_accept_language)
-        })
+        .or_else(|| headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language))
         .unwrap_or_default()
 }
 
@@ -167,23 +149,14 @@ impl Viewer {
         self.actor
             .roles
             .iter()
-            .find(|a| {
-                self.state_library
-                    .role(&a.role)
-                    .is_some_and(|r| r.grants.iter().any(|g| g.action == action))
-            })
+            .find(|a| self.state_library.role(&a.role).is_some_and(|r| r.grants.iter().any(|g| g.action == action)))
             .or(self.actor.roles.first())
             .map(|a| a.role.clone())
     }
 
     /// The command context for the journal.
     pub fn ctx(&self, action: Action) -> Ctx {
-        Ctx {
-            org: self.actor.org,
-            actor: Some(self.actor.person),
-            role: self.acting_role(action),
-            at: OffsetDateTime::now_utc(),
-        }
+        Ctx { org: self.actor.org, actor: Some(self.actor.person), role: self.acting_role(action), at: OffsetDateTime::now_utc() }
     }
 
     pub fn csrf_token(&self) -> &str {
@@ -202,11 +175,7 @@ async fn load_viewer(
     credential: Credential,
     headers: &HeaderMap,
 ) -> Result<Viewer, WebError> {
-    let person = state
-        .store
-        .person(org, person_id)
-        .await?
-        .ok_or_else(WebError::not_signed_in)?;
+    let person = state.store.person(org, person_id).await?.ok_or_else(WebError::not_signed_in)?;
     if !person.active {
         return Err(WebError::not_signed_in());
     }
@@ -214,11 +183,7 @@ async fn load_viewer(
     let organisation = state.store.organisation(org).await?;
     let lang = person.lang.unwrap_or_else(|| request_lang(headers));
     Ok(Viewer {
-        actor: Actor {
-            org,
-            person: person_id,
-            roles,
-        },
+        actor: Actor { org, person: person_id, roles },
         person,
         organisation,
         lang,
@@ -248,43 +213,15 @@ impl FromRequestParts<AppState> for Viewer {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim)
                 .ok_or_else(WebError::not_signed_in)?;
-            let token = state
-                .store
-                .use_api_token(&secret_hash(bearer), now)
-                .await?
-                .ok_or_else(WebError::not_signed_in)?;
-            load_viewer(
-                state,
-                token.org,
-                token.person,
-                Credential::ApiToken,
-                &parts.headers,
-            )
-            .await?
+            let token = state.store.use_api_token(&secret_hash(bearer), now).await?.ok_or_else(WebError::not_signed_in)?;
+            load_viewer(state, token.org, token.person, Credential::ApiToken, &parts.headers).await?
         } else {
-            let token =
-                cookie(&parts.headers, SESSION_COOKIE).ok_or_else(WebError::not_signed_in)?;
+            let token = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(WebError::not_signed_in)?;
             let token_hash = secret_hash(&token);
-            let session = state
-                .store
-                .session(&token_hash, now)
-                .await?
-                .ok_or_else(WebError::not_signed_in)?;
-            let credential = Credential::Session {
-                token_hash,
-                csrf: session.csrf_token.clone(),
-            };
-            let viewer = load_viewer(
-                state,
-                session.org,
-                session.person,
-                credential,
-                &parts.headers,
-            )
-            .await?;
-            if viewer.person.must_change_password
-                && !allowed_before_password_change(parts.uri.path())
-            {
+            let session = state.store.session(&token_hash, now).await?.ok_or_else(WebError::not_signed_in)?;
+            let credential = Credential::Session { token_hash, csrf: session.csrf_token.clone() };
+            let viewer = load_viewer(state, session.org, session.person, credential, &parts.headers).await?;
+            if viewer.person.must_change_password && !allowed_before_password_change(parts.uri.path()) {
                 return Err(WebError::forbidden().with_redirect("/account/password"));
             }
             viewer

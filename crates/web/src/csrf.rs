@@ -23,19 +23,11 @@ fn is_safe(method: &Method) -> bool {
 pub async fn same_origin(request: Request, next: Next) -> Response {
     if !is_safe(request.method()) {
         let headers = request.headers();
-        let cross_site = headers
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v == "cross-site");
+        let cross_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_some_and(|v| v == "cross-site");
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-        let origin_mismatch = match (
-            headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
-            host,
-        ) {
+        let origin_mismatch = match (headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()), host) {
             (Some("null"), _) => true,
-            (Some(origin), Some(host)) => {
-                origin.split_once("://").map(|(_, rest)| rest) != Some(host)
-            }
+            (Some(origin), Some(host)) => origin.split_once("://").map(|(_, rest)| rest) != Some(host),
             _ => false,
         };
         if cross_site || origin_mismatch {
@@ -48,11 +40,7 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
 /// Compares a submitted form token with the session's, in constant time.
 pub fn check_form_token(viewer: &Viewer, submitted: &str) -> Result<(), WebError> {
     match &viewer.credential {
-        Credential::Session { csrf, .. }
-            if constant_time_eq(csrf.as_bytes(), submitted.as_bytes()) =>
-        {
-            Ok(())
-        }
+        Credential::Session { csrf, .. } if constant_time_eq(csrf.as_bytes(), submitted.as_bytes()) => Ok(()),
         Credential::ApiToken => Ok(()),
         _ => Err(WebError::csrf()),
     }

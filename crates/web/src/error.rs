@@ -76,13 +76,7 @@ pub struct WebError {
 
 impl WebError {
     pub fn new(kind: ErrorKind, text: Text) -> WebError {
-        WebError {
-            kind,
-            text,
-            detail: None,
-            fields: Vec::new(),
-            redirect: None,
-        }
+        WebError { kind, text, detail: None, fields: Vec::new(), redirect: None }
     }
 
     /// Marks an error as "go there instead" on pages (the forced password change).
@@ -94,37 +88,22 @@ impl WebError {
     pub fn not_found() -> WebError {
         WebError::new(
             ErrorKind::NotFound,
-            Text::new(
-                "お探しのページまたは記録は見つかりません。",
-                "The page or record you asked for does not exist.",
-            ),
+            Text::new("お探しのページまたは記録は見つかりません。", "The page or record you asked for does not exist."),
         )
     }
 
     pub fn forbidden() -> WebError {
-        WebError::new(
-            ErrorKind::Forbidden,
-            Text::new(
-                "この操作を行う権限がありません。",
-                "You do not have permission to do this.",
-            ),
-        )
+        WebError::new(ErrorKind::Forbidden, Text::new("この操作を行う権限がありません。", "You do not have permission to do this."))
     }
 
     pub fn not_signed_in() -> WebError {
-        WebError::new(
-            ErrorKind::NotSignedIn,
-            Text::new("ログインしてください。", "Please sign in."),
-        )
+        WebError::new(ErrorKind::NotSignedIn, Text::new("ログインしてください。", "Please sign in."))
     }
 
     pub fn malformed(what: &str) -> WebError {
         WebError::new(
             ErrorKind::Malformed,
-            Text::new(
-                format!("リクエストの形式が正しくありません: {what}"),
-                format!("The request is malformed: {what}"),
-            ),
+            Text::new(format!("リクエストの形式が正しくありません: {what}"), format!("The request is malformed: {what}")),
         )
     }
 
@@ -167,13 +146,7 @@ impl From<CoreError> for WebError {
             CoreError::Validation(f) => f.clone(),
             _ => Vec::new(),
         };
-        WebError {
-            kind,
-            text: e.text(),
-            detail: None,
-            fields,
-            redirect: None,
-        }
+        WebError { kind, text: e.text(), detail: None, fields, redirect: None }
     }
 }
 
@@ -233,34 +206,20 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
                 "request_id": if error.kind == ErrorKind::Internal { Some(request_id) } else { None },
             }
         });
-        return (
-            error.kind.status(),
-            [(header::CONTENT_TYPE, "application/json")],
-            body.to_string(),
-        )
-            .into_response();
+        return (error.kind.status(), [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response();
     }
     if let Some(to) = &error.redirect {
         return Redirect::to(to).into_response();
     }
     if error.kind == ErrorKind::NotSignedIn {
-        let next = if method == axum::http::Method::GET {
-            path
-        } else {
-            "/".to_string()
-        };
-        return Redirect::to(&format!("/login?next={}", crate::view::url_encode(&next)))
-            .into_response();
+        let next = if method == axum::http::Method::GET { path } else { "/".to_string() };
+        return Redirect::to(&format!("/login?next={}", crate::view::url_encode(&next))).into_response();
     }
     let page = crate::view::ErrorPage {
         t: Tr::new(lang),
         status: error.kind.status().as_u16(),
         message: error.text.get(lang).to_string(),
-        request_id: if error.kind == ErrorKind::Internal {
-            Some(request_id)
-        } else {
-            None
-        },
+        request_id: if error.kind == ErrorKind::Internal { Some(request_id) } else { None },
     };
     (error.kind.status(), crate::view::render(&page)).into_response()
 }

@@ -32,9 +32,7 @@ impl Tr {
             Lang::Ja => &JA,
             Lang::En => &EN,
         };
-        LOCALES
-            .try_lookup(id, key)
-            .unwrap_or_else(|| key.to_string())
+        LOCALES.try_lookup(id, key).unwrap_or_else(|| key.to_string())
     }
 
     /// A bilingual text from the library or a message, in the request's language.
@@ -71,28 +69,15 @@ mod tests {
         let ja = include_str!("../locales/ja/main.ftl");
         let en = include_str!("../locales/en/main.ftl");
         let keys = |s: &str| -> std::collections::BTreeSet<String> {
-            s.lines()
-                .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string()))
-                .filter(|k| !k.starts_with('#'))
-                .collect()
+            s.lines().filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string())).filter(|k| !k.starts_with('#')).collect()
         };
         assert_eq!(keys(ja), keys(en), "ja and en must define the same keys");
         for key in keys(ja) {
-            assert!(
-                LOCALES.try_lookup(&JA, &key).is_some(),
-                "{key} resolves in ja"
-            );
-            assert!(
-                LOCALES.try_lookup(&EN, &key).is_some(),
-                "{key} resolves in en"
-            );
+            assert!(LOCALES.try_lookup(&JA, &key).is_some(), "{key} resolves in ja");
+            assert!(LOCALES.try_lookup(&EN, &key).is_some(), "{key} resolves in en");
         }
         assert_eq!(Tr::new(Lang::En).get("login"), "Sign in");
         assert_eq!(Tr::new(Lang::Ja).get("login"), "ログイン");
-        assert_eq!(
-            Tr::new(Lang::Ja).get("no-such-key"),
-            "no-such-key",
-            "a missing key shows itself"
-        );
+        assert_eq!(Tr::new(Lang::Ja).get("no-such-key"), "no-such-key", "a missing key shows itself");
     }
 }

@@ -69,12 +69,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, library: Library, config: WebConfig) -> AppState {
-        AppState {
-            store,
-            library: Arc::new(library),
-            config: Arc::new(config),
-            dummy_hash: Arc::new(tokio::sync::OnceCell::new()),
-        }
+        AppState { store, library: Arc::new(library), config: Arc::new(config), dummy_hash: Arc::new(tokio::sync::OnceCell::new()) }
     }
 
     pub async fn dummy_hash(&self) -> Result<&str, error::WebError> {
@@ -91,12 +86,7 @@ impl AppState {
 /// Serves the app on an already bound listener until the process is stopped.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let app = routes::router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -13,10 +13,7 @@ fn field_schema(kind: &FieldKind) -> Value {
         },
         FieldKind::Number { min, max, integer } => {
             let mut s = Map::new();
-            s.insert(
-                "type".into(),
-                json!(if *integer { "integer" } else { "number" }),
-            );
+            s.insert("type".into(), json!(if *integer { "integer" } else { "number" }));
             if let Some(m) = min {
                 s.insert("minimum".into(), json!(m));
             }
@@ -60,9 +57,7 @@ fn schema_name(register: &RegisterType) -> String {
         .split('_')
         .map(|w| {
             let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                .unwrap_or_default()
+            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
         })
         .collect()
 }
@@ -103,8 +98,7 @@ pub fn document(library: &Library) -> Value {
         let input = json!({"type": "object", "required": ["fields"], "additionalProperties": false, "properties": {
             "fields": {"$ref": format!("#/components/schemas/{name}Fields")}, "version": {"type": "integer"}}});
         let key = register.key();
-        let id_param =
-            json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
+        let id_param = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
         let title = format!("{} / {}", register.name().ja, register.name().en);
         paths.insert(
             format!("/api/registers/{key}/records"),

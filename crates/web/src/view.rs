@@ -21,11 +21,7 @@ pub fn render<T: Template>(page: &T) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template failed to render");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "内部エラー / Internal error",
-            )
-                .into_response()
+            (StatusCode::INTERNAL_SERVER_ERROR, "内部エラー / Internal error").into_response()
         }
     }
 }
@@ -35,9 +31,7 @@ pub fn url_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -124,10 +118,7 @@ pub struct Badge {
 
 impl Badge {
     pub fn new(c: Confidentiality, lang: Lang) -> Badge {
-        Badge {
-            level: c.level(),
-            label: c.label().get(lang).to_string(),
-        }
+        Badge { level: c.level(), label: c.label().get(lang).to_string() }
     }
 }
 

@@ -91,12 +91,18 @@ CREATE TABLE records (
     updated_by TEXT
 );
 
+CREATE TABLE register_scopes (
+    scope BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organisations (id),
+    register TEXT NOT NULL,
+    UNIQUE (org_id, register)
+);
+
 -- NULLS FIRST matches SQLite's order, so keyset pages agree on both engines.
 CREATE TABLE record_index (
     rid BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
-    org_id TEXT NOT NULL,
-    register TEXT NOT NULL,
+    scope BIGINT NOT NULL REFERENCES register_scopes (scope),
     classification BIGINT NOT NULL,
     unit_id TEXT,
     owner_id TEXT,
@@ -105,21 +111,21 @@ CREATE TABLE record_index (
     n4 DOUBLE PRECISION, n5 DOUBLE PRECISION, n6 DOUBLE PRECISION,
     terms TSVECTOR
 );
-CREATE INDEX record_index_by_id ON record_index (org_id, register, id);
-CREATE INDEX record_index_t1 ON record_index (org_id, register, t1 NULLS FIRST, id);
-CREATE INDEX record_index_t2 ON record_index (org_id, register, t2 NULLS FIRST, id);
-CREATE INDEX record_index_t3 ON record_index (org_id, register, t3 NULLS FIRST, id);
-CREATE INDEX record_index_t4 ON record_index (org_id, register, t4 NULLS FIRST, id);
-CREATE INDEX record_index_t5 ON record_index (org_id, register, t5 NULLS FIRST, id);
-CREATE INDEX record_index_t6 ON record_index (org_id, register, t6 NULLS FIRST, id);
-CREATE INDEX record_index_t7 ON record_index (org_id, register, t7 NULLS FIRST, id);
-CREATE INDEX record_index_t8 ON record_index (org_id, register, t8 NULLS FIRST, id);
-CREATE INDEX record_index_n1 ON record_index (org_id, register, n1 NULLS FIRST, id);
-CREATE INDEX record_index_n2 ON record_index (org_id, register, n2 NULLS FIRST, id);
-CREATE INDEX record_index_n3 ON record_index (org_id, register, n3 NULLS FIRST, id);
-CREATE INDEX record_index_n4 ON record_index (org_id, register, n4 NULLS FIRST, id);
-CREATE INDEX record_index_n5 ON record_index (org_id, register, n5 NULLS FIRST, id);
-CREATE INDEX record_index_n6 ON record_index (org_id, register, n6 NULLS FIRST, id);
+CREATE INDEX record_index_by_scope ON record_index (scope, rid);
+CREATE INDEX record_index_t1 ON record_index (scope, t1 NULLS FIRST, rid);
+CREATE INDEX record_index_t2 ON record_index (scope, t2 NULLS FIRST, rid);
+CREATE INDEX record_index_t3 ON record_index (scope, t3 NULLS FIRST, rid);
+CREATE INDEX record_index_t4 ON record_index (scope, t4 NULLS FIRST, rid);
+CREATE INDEX record_index_t5 ON record_index (scope, t5 NULLS FIRST, rid);
+CREATE INDEX record_index_t6 ON record_index (scope, t6 NULLS FIRST, rid);
+CREATE INDEX record_index_t7 ON record_index (scope, t7 NULLS FIRST, rid);
+CREATE INDEX record_index_t8 ON record_index (scope, t8 NULLS FIRST, rid);
+CREATE INDEX record_index_n1 ON record_index (scope, n1 NULLS FIRST, rid);
+CREATE INDEX record_index_n2 ON record_index (scope, n2 NULLS FIRST, rid);
+CREATE INDEX record_index_n3 ON record_index (scope, n3 NULLS FIRST, rid);
+CREATE INDEX record_index_n4 ON record_index (scope, n4 NULLS FIRST, rid);
+CREATE INDEX record_index_n5 ON record_index (scope, n5 NULLS FIRST, rid);
+CREATE INDEX record_index_n6 ON record_index (scope, n6 NULLS FIRST, rid);
 CREATE INDEX record_index_terms ON record_index USING GIN (terms);
 
 CREATE TABLE register_layouts (
@@ -147,6 +153,16 @@ CREATE TABLE journal_heads (
     seq BIGINT NOT NULL,
     hash TEXT NOT NULL
 );
+
+-- Every appended event becomes its chain's head, in the same transaction.
+CREATE FUNCTION journal_advance_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE journal_heads SET seq = NEW.seq, hash = NEW.hash WHERE org_id = NEW.org_id;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER journal_advances_head AFTER INSERT ON journal
+    FOR EACH ROW EXECUTE FUNCTION journal_advance_head();
 
 -- The journal is insert-only: refuse updates and deletes except the recorded erasure of a payload.
 CREATE FUNCTION journal_guard() RETURNS trigger LANGUAGE plpgsql AS $$

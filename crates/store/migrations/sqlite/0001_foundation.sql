@@ -93,39 +93,47 @@ CREATE TABLE records (
     updated_by TEXT
 );
 
+-- One small integer per (organisation, register): the first key of every list index, so index
+-- entries stay short and can never mix two organisations' rows.
+CREATE TABLE register_scopes (
+    scope INTEGER PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organisations (id),
+    register TEXT NOT NULL,
+    UNIQUE (org_id, register)
+);
+
 -- One row per record with the indexed fields copied into typed slots (t1..t8 text, n1..n6
--- numbers) and the facts visibility filters on; lists filter, sort and page on this table.
+-- numbers) and the facts visibility filters on; lists filter, sort and page on this table by
+-- (scope, slot, rid). SQLite appends the rowid (rid) to every index entry.
 CREATE TABLE record_index (
     rid INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
-    org_id TEXT NOT NULL,
-    register TEXT NOT NULL,
+    scope INTEGER NOT NULL REFERENCES register_scopes (scope),
     classification INTEGER NOT NULL,
     unit_id TEXT,
     owner_id TEXT,
     t1 TEXT, t2 TEXT, t3 TEXT, t4 TEXT, t5 TEXT, t6 TEXT, t7 TEXT, t8 TEXT,
     n1 REAL, n2 REAL, n3 REAL, n4 REAL, n5 REAL, n6 REAL
 );
-CREATE INDEX record_index_by_id ON record_index (org_id, register, id);
-CREATE INDEX record_index_t1 ON record_index (org_id, register, t1, id);
-CREATE INDEX record_index_t2 ON record_index (org_id, register, t2, id);
-CREATE INDEX record_index_t3 ON record_index (org_id, register, t3, id);
-CREATE INDEX record_index_t4 ON record_index (org_id, register, t4, id);
-CREATE INDEX record_index_t5 ON record_index (org_id, register, t5, id);
-CREATE INDEX record_index_t6 ON record_index (org_id, register, t6, id);
-CREATE INDEX record_index_t7 ON record_index (org_id, register, t7, id);
-CREATE INDEX record_index_t8 ON record_index (org_id, register, t8, id);
-CREATE INDEX record_index_n1 ON record_index (org_id, register, n1, id);
-CREATE INDEX record_index_n2 ON record_index (org_id, register, n2, id);
-CREATE INDEX record_index_n3 ON record_index (org_id, register, n3, id);
-CREATE INDEX record_index_n4 ON record_index (org_id, register, n4, id);
-CREATE INDEX record_index_n5 ON record_index (org_id, register, n5, id);
-CREATE INDEX record_index_n6 ON record_index (org_id, register, n6, id);
+CREATE INDEX record_index_by_scope ON record_index (scope);
+CREATE INDEX record_index_t1 ON record_index (scope, t1);
+CREATE INDEX record_index_t2 ON record_index (scope, t2);
+CREATE INDEX record_index_t3 ON record_index (scope, t3);
+CREATE INDEX record_index_t4 ON record_index (scope, t4);
+CREATE INDEX record_index_t5 ON record_index (scope, t5);
+CREATE INDEX record_index_t6 ON record_index (scope, t6);
+CREATE INDEX record_index_t7 ON record_index (scope, t7);
+CREATE INDEX record_index_t8 ON record_index (scope, t8);
+CREATE INDEX record_index_n1 ON record_index (scope, n1);
+CREATE INDEX record_index_n2 ON record_index (scope, n2);
+CREATE INDEX record_index_n3 ON record_index (scope, n3);
+CREATE INDEX record_index_n4 ON record_index (scope, n4);
+CREATE INDEX record_index_n5 ON record_index (scope, n5);
+CREATE INDEX record_index_n6 ON record_index (scope, n6);
 
 -- Search terms (see core::search) keyed by record_index.rid.
 CREATE VIRTUAL TABLE record_search USING fts5 (terms, tokenize = 'unicode61 remove_diacritics 0');
 
--- Which index layout each register type was indexed with (core's layout_fingerprint).
 CREATE TABLE register_layouts (
     register TEXT PRIMARY KEY,
     fingerprint TEXT NOT NULL
@@ -153,6 +161,12 @@ CREATE TABLE journal_heads (
     seq INTEGER NOT NULL,
     hash TEXT NOT NULL
 );
+
+-- Every appended event becomes its chain's head, in the same transaction.
+CREATE TRIGGER journal_advances_head AFTER INSERT ON journal
+BEGIN
+    UPDATE journal_heads SET seq = NEW.seq, hash = NEW.hash WHERE org_id = NEW.org_id;
+END;
 
 -- The journal is insert-only: refuse updates and deletes except the recorded erasure of a payload.
 CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal

@@ -33,18 +33,11 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for JsonBody
             Err(rejection) => Err(match rejection.status() {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE => WebError::new(
                     ErrorKind::Unsupported,
-                    Text::new(
-                        "Content-Type: application/json で送信してください。",
-                        "Send the body as Content-Type: application/json.",
-                    ),
+                    Text::new("Content-Type: application/json で送信してください。", "Send the body as Content-Type: application/json."),
                 ),
-                StatusCode::PAYLOAD_TOO_LARGE => WebError::new(
-                    ErrorKind::TooLarge,
-                    Text::new(
-                        "送信されたデータが大きすぎます。",
-                        "The request is too large.",
-                    ),
-                ),
+                StatusCode::PAYLOAD_TOO_LARGE => {
+                    WebError::new(ErrorKind::TooLarge, Text::new("送信されたデータが大きすぎます。", "The request is too large."))
+                }
                 _ => WebError::malformed(&rejection.body_text()),
             }),
         }
@@ -81,10 +74,7 @@ pub async fn me(viewer: Viewer) -> Result<Response, WebError> {
     .into_response())
 }
 
-pub async fn registers(
-    State(state): State<AppState>,
-    viewer: Viewer,
-) -> Result<Response, WebError> {
+pub async fn registers(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
     viewer.authorize(Action::OwnAccount, &Resource::OwnAccount)?;
     let items: Vec<Value> = state
         .library
@@ -102,25 +92,11 @@ pub async fn list(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let register = register(&state, &key)?;
-    viewer.authorize(
-        Action::RegisterView,
-        &Resource::Register {
-            org: viewer.org(),
-            register: register.key(),
-        },
-    )?;
+    viewer.authorize(Action::RegisterView, &Resource::Register { org: viewer.org(), register: register.key() })?;
     let params = ListParams::parse(&pairs);
-    let limit = pairs
-        .iter()
-        .find(|(k, _)| k == "limit")
-        .and_then(|(_, v)| v.parse::<u32>().ok())
-        .unwrap_or(50)
-        .clamp(1, MAX_PAGE);
+    let limit = pairs.iter().find(|(k, _)| k == "limit").and_then(|(_, v)| v.parse::<u32>().ok()).unwrap_or(50).clamp(1, MAX_PAGE);
     let visibility = viewer.visibility(register.key());
-    let page = state
-        .store
-        .list_records(&params.query(register, &visibility, limit))
-        .await?;
+    let page = state.store.list_records(&params.query(register, &visibility, limit)).await?;
     Ok(Json(json!({
         "items": page.rows.iter().map(record_json).collect::<Vec<_>>(),
         "next": page.next.map(|c| c.encode()),
@@ -144,13 +120,7 @@ pub async fn create(
     JsonBody(input): JsonBody<RecordInput>,
 ) -> Result<Response, WebError> {
     let register = register(&state, &key)?;
-    viewer.authorize(
-        Action::RecordCreate,
-        &Resource::Register {
-            org: viewer.org(),
-            register: register.key(),
-        },
-    )?;
+    viewer.authorize(Action::RecordCreate, &Resource::Register { org: viewer.org(), register: register.key() })?;
     let directory = state.store.directory(viewer.org()).await?;
     let valid = register.validate(&input.fields, &directory)?;
     let facts = RecordFacts {
@@ -162,10 +132,7 @@ pub async fn create(
     };
     viewer.authorize(Action::RecordCreate, &Resource::Record(facts))?;
     let id = RecordId::from_uuid(uuid::Uuid::now_v7());
-    let row = state
-        .store
-        .create_record(&viewer.ctx(Action::RecordCreate), register, id, &valid)
-        .await?;
+    let row = state.store.create_record(&viewer.ctx(Action::RecordCreate), register, id, &valid).await?;
     Ok((StatusCode::CREATED, Json(record_json(&row))).into_response())
 }
 
@@ -176,33 +143,17 @@ async fn visible(
     id: &str,
 ) -> Result<RecordRow, WebError> {
     let id = RecordId::parse(id).map_err(|_| WebError::not_found())?;
-    let row = state
-        .store
-        .record(viewer.org(), id)
-        .await?
-        .ok_or_else(WebError::not_found)?;
-    if row.register != register.key()
-        || !viewer.may(
-            Action::RegisterView,
-            &Resource::Record(facts(&row, register.key())),
-        )
-    {
+    let row = state.store.record(viewer.org(), id).await?.ok_or_else(WebError::not_found)?;
+    if row.register != register.key() || !viewer.may(Action::RegisterView, &Resource::Record(facts(&row, register.key()))) {
         return Err(WebError::not_found());
     }
     Ok(row)
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path((key, id)): Path<(String, String)>,
-) -> Result<Response, WebError> {
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Path((key, id)): Path<(String, String)>) -> Result<Response, WebError> {
     let register = register(&state, &key)?;
     let row = visible(&state, &viewer, register, &id).await?;
-    viewer.authorize(
-        Action::RegisterView,
-        &Resource::Record(facts(&row, register.key())),
-    )?;
+    viewer.authorize(Action::RegisterView, &Resource::Record(facts(&row, register.key())))?;
     Ok(Json(record_json(&row)).into_response())
 }
 
@@ -214,13 +165,8 @@ pub async fn update(
 ) -> Result<Response, WebError> {
     let register = register(&state, &key)?;
     let row = visible(&state, &viewer, register, &id).await?;
-    viewer.authorize(
-        Action::RecordUpdate,
-        &Resource::Record(facts(&row, register.key())),
-    )?;
-    let version = input.version.ok_or_else(|| {
-        WebError::malformed("version is required for an update / 更新には version が必要です")
-    })?;
+    viewer.authorize(Action::RecordUpdate, &Resource::Record(facts(&row, register.key())))?;
+    let version = input.version.ok_or_else(|| WebError::malformed("version is required for an update / 更新には version が必要です"))?;
     let directory = state.store.directory(viewer.org()).await?;
     let valid = register.validate(&input.fields, &directory)?;
     let after = RecordFacts {
@@ -231,34 +177,15 @@ pub async fn update(
         owner: valid.owner,
     };
     viewer.authorize(Action::RecordUpdate, &Resource::Record(after))?;
-    let row = state
-        .store
-        .update_record(
-            &viewer.ctx(Action::RecordUpdate),
-            register,
-            row.id,
-            version,
-            &valid,
-        )
-        .await?;
+    let row = state.store.update_record(&viewer.ctx(Action::RecordUpdate), register, row.id, version, &valid).await?;
     Ok(Json(record_json(&row)).into_response())
 }
 
-pub async fn history(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path((key, id)): Path<(String, String)>,
-) -> Result<Response, WebError> {
+pub async fn history(State(state): State<AppState>, viewer: Viewer, Path((key, id)): Path<(String, String)>) -> Result<Response, WebError> {
     let register = register(&state, &key)?;
     let row = visible(&state, &viewer, register, &id).await?;
-    viewer.authorize(
-        Action::RegisterView,
-        &Resource::Record(facts(&row, register.key())),
-    )?;
-    let events = state
-        .store
-        .history(viewer.org(), "record", &row.id.to_string())
-        .await?;
+    viewer.authorize(Action::RegisterView, &Resource::Record(facts(&row, register.key())))?;
+    let events = state.store.history(viewer.org(), "record", &row.id.to_string()).await?;
     let items: Vec<Value> = events
         .iter()
         .map(|e| {

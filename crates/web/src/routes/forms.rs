@@ -10,10 +10,7 @@ pub struct FormFields(pub Vec<(String, String)>);
 
 impl FormFields {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     pub fn text(&self, name: &str) -> String {
@@ -32,10 +29,7 @@ impl<S: Send + Sync> FromRequest<S> for FormFields {
                 if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                     Err(WebError::new(
                         ErrorKind::TooLarge,
-                        mamori_core::Text::new(
-                            "送信されたデータが大きすぎます。",
-                            "The request is too large.",
-                        ),
+                        mamori_core::Text::new("送信されたデータが大きすぎます。", "The request is too large."),
                     ))
                 } else if status == axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE {
                     Err(WebError::new(

@@ -9,6 +9,7 @@ mod forms;
 mod people;
 mod registers;
 mod session;
+mod transfer;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -41,11 +42,7 @@ pub struct RouteSpec {
 }
 
 const fn route(method: &'static str, path: &'static str, guard: Guard) -> RouteSpec {
-    RouteSpec {
-        method,
-        path,
-        guard,
-    }
+    RouteSpec { method, path, guard }
 }
 
 use Guard::{Action as A, Public};
@@ -59,144 +56,39 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (route("GET", "/static/app.css", Public), get(stylesheet)),
         (route("GET", "/login", Public), get(session::login_page)),
         (route("POST", "/login", Public), post(session::login)),
-        (
-            route("POST", "/logout", A(Action::OwnAccount)),
-            post(session::logout),
-        ),
-        (
-            route("GET", "/", A(Action::OwnAccount)),
-            get(|| async { Redirect::to("/registers") }),
-        ),
-        (
-            route("GET", "/account", A(Action::OwnAccount)),
-            get(account::account_page),
-        ),
-        (
-            route("GET", "/account/password", A(Action::OwnAccount)),
-            get(account::password_page),
-        ),
-        (
-            route("POST", "/account/password", A(Action::OwnAccount)),
-            post(account::change_password),
-        ),
-        (
-            route("POST", "/account/language", A(Action::OwnAccount)),
-            post(account::set_language),
-        ),
-        (
-            route("GET", "/account/tokens", A(Action::OwnAccount)),
-            get(account::tokens),
-        ),
-        (
-            route("POST", "/account/tokens", A(Action::OwnAccount)),
-            post(account::create_token),
-        ),
-        (
-            route("POST", "/account/tokens/{id}/revoke", A(Action::OwnAccount)),
-            post(account::revoke_token),
-        ),
-        (
-            route("GET", "/people", A(Action::PeopleView)),
-            get(people::list),
-        ),
-        (
-            route("POST", "/people", A(Action::PeopleManage)),
-            post(people::create),
-        ),
-        (
-            route("POST", "/people/{id}/roles", A(Action::PeopleManage)),
-            post(people::grant),
-        ),
-        (
-            route(
-                "POST",
-                "/people/{id}/roles/withdraw",
-                A(Action::PeopleManage),
-            ),
-            post(people::withdraw),
-        ),
-        (
-            route("GET", "/registers", A(Action::OwnAccount)),
-            get(registers::index),
-        ),
-        (
-            route("GET", "/registers/{register}", A(Action::RegisterView)),
-            get(registers::list),
-        ),
-        (
-            route("GET", "/registers/{register}/new", A(Action::RecordCreate)),
-            get(registers::new_form),
-        ),
-        (
-            route("POST", "/registers/{register}", A(Action::RecordCreate)),
-            post(registers::create),
-        ),
-        (
-            route("GET", "/registers/{register}/{id}", A(Action::RegisterView)),
-            get(registers::show),
-        ),
-        (
-            route(
-                "GET",
-                "/registers/{register}/{id}/edit",
-                A(Action::RecordUpdate),
-            ),
-            get(registers::edit_form),
-        ),
-        (
-            route(
-                "POST",
-                "/registers/{register}/{id}",
-                A(Action::RecordUpdate),
-            ),
-            post(registers::update),
-        ),
+        (route("POST", "/logout", A(Action::OwnAccount)), post(session::logout)),
+        (route("GET", "/", A(Action::OwnAccount)), get(|| async { Redirect::to("/registers") })),
+        (route("GET", "/account", A(Action::OwnAccount)), get(account::account_page)),
+        (route("GET", "/account/password", A(Action::OwnAccount)), get(account::password_page)),
+        (route("POST", "/account/password", A(Action::OwnAccount)), post(account::change_password)),
+        (route("POST", "/account/language", A(Action::OwnAccount)), post(account::set_language)),
+        (route("GET", "/account/tokens", A(Action::OwnAccount)), get(account::tokens)),
+        (route("POST", "/account/tokens", A(Action::OwnAccount)), post(account::create_token)),
+        (route("POST", "/account/tokens/{id}/revoke", A(Action::OwnAccount)), post(account::revoke_token)),
+        (route("GET", "/people", A(Action::PeopleView)), get(people::list)),
+        (route("POST", "/people", A(Action::PeopleManage)), post(people::create)),
+        (route("POST", "/people/{id}/roles", A(Action::PeopleManage)), post(people::grant)),
+        (route("POST", "/people/{id}/roles/withdraw", A(Action::PeopleManage)), post(people::withdraw)),
+        (route("GET", "/registers", A(Action::OwnAccount)), get(registers::index)),
+        (route("GET", "/registers/{register}", A(Action::RegisterView)), get(registers::list)),
+        (route("GET", "/registers/{register}/export.xlsx", A(Action::RegisterExport)), get(transfer::export_xlsx_route)),
+        (route("GET", "/registers/{register}/export.csv", A(Action::RegisterExport)), get(transfer::export_csv_route)),
+        (route("GET", "/registers/{register}/import", A(Action::RegisterImport)), get(transfer::import_form)),
+        (route("POST", "/registers/{register}/import", A(Action::RegisterImport)), post(transfer::preview)),
+        (route("POST", "/registers/{register}/import/{batch}", A(Action::RegisterImport)), post(transfer::commit)),
+        (route("GET", "/registers/{register}/new", A(Action::RecordCreate)), get(registers::new_form)),
+        (route("POST", "/registers/{register}", A(Action::RecordCreate)), post(registers::create)),
+        (route("GET", "/registers/{register}/{id}", A(Action::RegisterView)), get(registers::show)),
+        (route("GET", "/registers/{register}/{id}/edit", A(Action::RecordUpdate)), get(registers::edit_form)),
+        (route("POST", "/registers/{register}/{id}", A(Action::RecordUpdate)), post(registers::update)),
         (route("GET", "/api/openapi.json", Public), get(api::openapi)),
         (route("GET", "/api/me", A(Action::OwnAccount)), get(api::me)),
-        (
-            route("GET", "/api/registers", A(Action::OwnAccount)),
-            get(api::registers),
-        ),
-        (
-            route(
-                "GET",
-                "/api/registers/{register}/records",
-                A(Action::RegisterView),
-            ),
-            get(api::list),
-        ),
-        (
-            route(
-                "POST",
-                "/api/registers/{register}/records",
-                A(Action::RecordCreate),
-            ),
-            post(api::create),
-        ),
-        (
-            route(
-                "GET",
-                "/api/registers/{register}/records/{id}",
-                A(Action::RegisterView),
-            ),
-            get(api::show),
-        ),
-        (
-            route(
-                "PUT",
-                "/api/registers/{register}/records/{id}",
-                A(Action::RecordUpdate),
-            ),
-            put(api::update),
-        ),
-        (
-            route(
-                "GET",
-                "/api/registers/{register}/records/{id}/history",
-                A(Action::RegisterView),
-            ),
-            get(api::history),
-        ),
+        (route("GET", "/api/registers", A(Action::OwnAccount)), get(api::registers)),
+        (route("GET", "/api/registers/{register}/records", A(Action::RegisterView)), get(api::list)),
+        (route("POST", "/api/registers/{register}/records", A(Action::RecordCreate)), post(api::create)),
+        (route("GET", "/api/registers/{register}/records/{id}", A(Action::RegisterView)), get(api::show)),
+        (route("PUT", "/api/registers/{register}/records/{id}", A(Action::RecordUpdate)), put(api::update)),
+        (route("GET", "/api/registers/{register}/records/{id}/history", A(Action::RegisterView)), get(api::history)),
     ]
 }
 
@@ -207,10 +99,7 @@ pub fn routes() -> Vec<RouteSpec> {
 
 async fn stylesheet() -> impl IntoResponse {
     (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../../static/app.css"),
     )
 }
@@ -234,23 +123,12 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(crate::csrf::same_origin))
         .layer(middleware::from_fn(crate::error::render_errors))
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; form-action 'self'; frame-ancestors 'none'",
-            ),
+            HeaderValue::from_static("default-src 'self'; form-action 'self'; frame-ancestors 'none'"),
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -264,14 +142,7 @@ mod tests {
     fn routes_are_unique() {
         let specs = routes();
         for (i, a) in specs.iter().enumerate() {
-            assert!(
-                !specs[..i]
-                    .iter()
-                    .any(|b| b.method == a.method && b.path == a.path),
-                "{} {} is declared twice",
-                a.method,
-                a.path
-            );
+            assert!(!specs[..i].iter().any(|b| b.method == a.method && b.path == a.path), "{} {} is declared twice", a.method, a.path);
         }
     }
 }

@@ -1,0 +1,143 @@
+//! How commands reach the database, and group commit on SQLite.
+//!
+//! Every write is a closure run inside a transaction ([`Store::write`]). On PostgreSQL each
+//! command gets its own transaction. On SQLite, where one writer at a time is the rule anyway
+//! and every durable commit costs an fsync, one writer task takes the commands that are waiting,
+//! runs each inside its own SAVEPOINT (a command that fails is rolled back alone and reports its
+//! own error), commits them together with one fsync, and only then answers each caller. A
+//! caller is never told "done" before its command is durable.
+
+use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
+
+use sqlx::{AnyConnection, AnyPool, Executor};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{Store, StoreError};
+
+/// Most commands committed together.
+const MAX_GROUP: usize = 512;
+
+pub(crate) type BoxFuture<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;
+type Output = Result<Box<dyn Any + Send>, StoreError>;
+type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Output> + Send>;
+
+struct Pending {
+    job: Job,
+    reply: oneshot::Sender<Output>,
+}
+
+/// The handle of the SQLite writer task.
+#[derive(Clone)]
+pub(crate) struct GroupWriter {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl GroupWriter {
+    pub(crate) fn start(pool: AnyPool) -> GroupWriter {
+        let (queue, receiver) = mpsc::channel(4 * MAX_GROUP);
+        tokio::spawn(run(pool, receiver));
+        GroupWriter { queue }
+    }
+}
+
+async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>) {
+    while let Some(first) = receiver.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match receiver.try_recv() {
+                Ok(p) => group.push(p),
+                Err(_) => break,
+            }
+        }
+        commit_group(&pool, group).await;
+    }
+}
+
+async fn commit_group(pool: &AnyPool, group: Vec<Pending>) {
+    let mut conn = match pool.acquire().await {
+        Ok(c) => c,
+        Err(e) => return fail_all(group, &e.to_string()),
+    };
+    if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
+        return fail_all(group, &e.to_string());
+    }
+    let mut outcomes = Vec::with_capacity(group.len());
+    // Each command runs inside its own savepoint; ending one savepoint and opening the next is
+    // one round trip.
+    let mut open_savepoint = conn.execute("SAVEPOINT command").await.map(|_| ()).map_err(|e| e.to_string());
+    let count = group.len();
+    for (i, pending) in group.into_iter().enumerate() {
+        let outcome = match &open_savepoint {
+            Err(e) => Err(StoreError::CommitFailed(e.clone())),
+            Ok(()) => (pending.job)(&mut conn).await,
+        };
+        let last = i + 1 == count;
+        let end = match (outcome.is_ok(), last) {
+            (true, true) => "RELEASE command",
+            (true, false) => "RELEASE command; SAVEPOINT command",
+            (false, true) => "ROLLBACK TO command; RELEASE command",
+            (false, false) => "ROLLBACK TO command; RELEASE command; SAVEPOINT command",
+        };
+        let outcome = match conn.execute(end).await {
+            Ok(_) => outcome,
+            Err(e) => {
+                open_savepoint = Err(e.to_string());
+                Err(StoreError::CommitFailed(e.to_string()))
+            }
+        };
+        outcomes.push((pending.reply, outcome));
+    }
+    match conn.execute("COMMIT").await {
+        Ok(_) => {
+            for (reply, outcome) in outcomes {
+                let _ = reply.send(outcome);
+            }
+        }
+        Err(e) => {
+            let _ = conn.execute("ROLLBACK").await;
+            for (reply, outcome) in outcomes {
+                // A command that failed on its own keeps its own error.
+                let _ = reply.send(match outcome {
+                    Ok(_) => Err(StoreError::CommitFailed(e.to_string())),
+                    Err(own) => Err(own),
+                });
+            }
+        }
+    }
+}
+
+fn fail_all(group: Vec<Pending>, detail: &str) {
+    for pending in group {
+        let _ = pending.reply.send(Err(StoreError::CommitFailed(detail.to_string())));
+    }
+}
+
+impl Store {
+    /// Runs one command in a transaction: alone on PostgreSQL, grouped with others on SQLite.
+    /// The closure gets the connection of that transaction; it must do all of the command's
+    /// writes through it, starting with the chain-head lock if it appends to the journal.
+    pub(crate) async fn write<T, F>(&self, command: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
+        match &self.writer {
+            None => {
+                let mut tx = self.pool().begin().await?;
+                let value = command(&mut tx).await?;
+                tx.commit().await?;
+                Ok(value)
+            }
+            Some(writer) => {
+                let job: Job =
+                    Box::new(move |conn| Box::pin(async move { command(conn).await.map(|v| Box::new(v) as Box<dyn Any + Send>) }));
+                let (reply, answer) = oneshot::channel();
+                writer.queue.send(Pending { job, reply }).await.map_err(|_| StoreError::CommitFailed("the writer has stopped".into()))?;
+                let value = answer.await.map_err(|_| StoreError::CommitFailed("the writer has stopped".into()))??;
+                value.downcast::<T>().map(|b| *b).map_err(|_| StoreError::CommitFailed("unexpected result type".into()))
+            }
+        }
+    }
+}
