@@ -93,6 +93,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export or import a register (xlsx or CSV), as a person of an organisation.
+    Register {
+        #[command(subcommand)]
+        command: RegisterCommand,
+    },
+    /// Personal API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Write a consistent copy of the SQLite database while it may be in use.
     Backup {
         #[command(flatten)]
@@ -100,6 +110,68 @@ enum Command {
         /// The backup file to create (must not exist).
         #[arg(long)]
         out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Clone)]
+struct ActingArgs {
+    /// The person acting (e-mail address); their organisation, roles and rights apply.
+    #[arg(long = "as", value_name = "EMAIL")]
+    acting: String,
+    /// The register type, e.g. information_assets.
+    #[arg(long, default_value = "information_assets")]
+    register: String,
+    /// Language of headers, labels and messages.
+    #[arg(long, default_value = "ja")]
+    lang: String,
+}
+
+#[derive(Subcommand)]
+enum RegisterCommand {
+    /// Write the rows the person may see to an xlsx or CSV file (format from --format or the file name).
+    Export {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        acting: ActingArgs,
+        #[arg(long)]
+        out: PathBuf,
+        /// xlsx or csv.
+        #[arg(long)]
+        format: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a file's rows and, unless --dry-run, write them in one transaction (all or nothing).
+    Import {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        acting: ActingArgs,
+        /// The xlsx or CSV file.
+        file: PathBuf,
+        /// Only report what would happen.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a personal API token for a person and print it (shown once; stored hashed).
+    Create {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The person's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
         #[arg(long)]
         json: bool,
     },
@@ -259,6 +331,25 @@ async fn run(command: Command) -> Result<(), UserError> {
                 Err(UserError::new(ja, en))
             }
         }
+        Command::Register { command } => register_command(command).await,
+        Command::Token { command: TokenCommand::Create { data, email, name, json } } => {
+            let store = open(&data).await?;
+            let email = Email::parse(&email)?;
+            let person = store.sign_in_record(&email).await?.ok_or_else(|| {
+                UserError::new(format!("{email} の利用者は登録されていません"), format!("No person is registered with {email}"))
+            })?;
+            let person = person.person;
+            let secret = format!("mmr_{}", mamori_web::auth::random_secret()?);
+            let id = mamori_core::ids::TokenId::from_uuid(uuid_v7());
+            let ctx = Ctx { org: person.org, actor: Some(person.id), role: None, at: OffsetDateTime::now_utc() };
+            store.create_api_token(&ctx, id, &name, &mamori_web::auth::secret_hash(&secret)).await?;
+            if json {
+                println!("{}", serde_json::json!({"token": secret, "id": id, "person": person.id}));
+            } else {
+                println!("{secret}");
+            }
+            Ok(())
+        }
         Command::Backup { data, out, json } => {
             let store = open(&data).await?;
             store.backup_to(&out).await?;
@@ -333,4 +424,113 @@ async fn init(
 
 fn uuid_v7() -> uuid::Uuid {
     uuid::Uuid::now_v7()
+}
+
+/// The person named by `--as`, with their roles, as core's `Actor`.
+async fn acting(store: &Store, args: &ActingArgs) -> Result<(mamori_core::person::Actor, mamori_core::Lang), UserError> {
+    let email = Email::parse(&args.acting)?;
+    let record = store
+        .sign_in_record(&email)
+        .await?
+        .ok_or_else(|| UserError::new(format!("{email} の利用者は登録されていません"), format!("No person is registered with {email}")))?;
+    let person = record.person;
+    let roles = store.roles_of(person.org, person.id).await?;
+    let lang = mamori_core::Lang::parse(&args.lang).ok_or_else(|| {
+        UserError::new(format!("言語「{}」は ja か en にしてください", args.lang), format!("Language \"{}\" must be ja or en", args.lang))
+    })?;
+    Ok((mamori_core::person::Actor { org: person.org, person: person.id, roles }, lang))
+}
+
+async fn register_command(command: RegisterCommand) -> Result<(), UserError> {
+    let library = library()?;
+    match command {
+        RegisterCommand::Export { data, acting: args, out, format, json } => {
+            let store = open(&data).await?;
+            let (actor, lang) = acting(&store, &args).await?;
+            let register = library.register(&args.register)?;
+            let table = mamori_web::registers_io::export_table(&store, &library, &actor, register, lang).await?;
+            let format = format.or_else(|| out.extension().map(|e| e.to_string_lossy().to_lowercase())).unwrap_or_default();
+            let bytes = match format.as_str() {
+                "xlsx" => mamori_interop::register_export::export_xlsx(register.name().get(lang), &table)
+                    .map_err(|e| UserError::new(e.text().ja, e.text().en))?,
+                "csv" => mamori_interop::register_export::export_csv(&table),
+                other => {
+                    return Err(UserError::new(
+                        format!("形式「{other}」には対応していません（xlsx または csv）"),
+                        format!("The format \"{other}\" is not supported (xlsx or csv)"),
+                    ));
+                }
+            };
+            std::fs::write(&out, bytes).map_err(|e| {
+                UserError::new(format!("{} に書き込めません: {e}", out.display()), format!("Cannot write {}: {e}", out.display()))
+            })?;
+            if json {
+                println!("{}", serde_json::json!({"file": out.display().to_string(), "rows": table.rows.len()}));
+            } else {
+                println!(
+                    "{} 件を {} に書き出しました / Wrote {} rows to {}",
+                    table.rows.len(),
+                    out.display(),
+                    table.rows.len(),
+                    out.display()
+                );
+            }
+            Ok(())
+        }
+        RegisterCommand::Import { data, acting: args, file, dry_run, json } => {
+            let store = open(&data).await?;
+            let (actor, lang) = acting(&store, &args).await?;
+            let register = library.register(&args.register)?;
+            let bytes = std::fs::read(&file).map_err(|e| {
+                UserError::new(format!("{} を読めません: {e}", file.display()), format!("Cannot read {}: {e}", file.display()))
+            })?;
+            let table = mamori_interop::register_import::read_table(&bytes, &mamori_interop::register_import::ImportLimits::default())
+                .map_err(|e| UserError::new(e.text().ja, e.text().en))?;
+            let rows = mamori_interop::register_import::map_to_register(register, &table).map_err(|problems| {
+                let ja: Vec<String> = problems.iter().map(|p| p.text.ja.clone()).collect();
+                let en: Vec<String> = problems.iter().map(|p| p.text.en.clone()).collect();
+                UserError::new(ja.join("\n"), en.join("\n"))
+            })?;
+            let checked = mamori_web::registers_io::check_import(&store, &library, &actor, lang, register, &rows).await?;
+            let problems: Vec<serde_json::Value> = checked
+                .rows
+                .iter()
+                .filter(|r| !r.errors.is_empty())
+                .map(|r| serde_json::json!({"row": r.number, "errors": r.errors}))
+                .collect();
+            let written = if checked.bad == 0 && !dry_run {
+                let ctx = Ctx { org: actor.org, actor: Some(actor.person), role: None, at: OffsetDateTime::now_utc() };
+                store.import_records(&ctx, register, &checked.writes, &file.display().to_string()).await?
+            } else {
+                0
+            };
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"rows": checked.rows.len(), "bad": checked.bad, "written": written, "dry_run": dry_run, "problems": problems})
+                );
+            } else {
+                for r in checked.rows.iter().filter(|r| !r.errors.is_empty()) {
+                    println!("{} {}: {}", r.number, if lang == mamori_core::Lang::Ja { "行目" } else { "row" }, r.errors.join(" / "));
+                }
+                println!(
+                    "{} 行中 {} 行に誤り、{} 件を書き込みました / {} rows, {} with errors, {} written",
+                    checked.rows.len(),
+                    checked.bad,
+                    written,
+                    checked.rows.len(),
+                    checked.bad,
+                    written
+                );
+            }
+            if checked.bad > 0 {
+                Err(UserError::new(
+                    format!("{} 行に誤りがあるため、何も書き込んでいません", checked.bad),
+                    format!("{} rows have errors; nothing was written", checked.bad),
+                ))
+            } else {
+                Ok(())
+            }
+        }
+    }
 }

@@ -14,6 +14,7 @@ pub mod csrf;
 pub mod error;
 pub mod i18n;
 pub mod openapi;
+pub mod registers_io;
 pub mod routes;
 pub mod view;
 

@@ -23,6 +23,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::AppState;
 
 pub use forms::FormFields;
+pub(crate) use registers::facts;
 
 /// Who may reach a route before its handler looks at the resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
