@@ -58,7 +58,7 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (route("GET", "/login", Public), get(session::login_page)),
         (route("POST", "/login", Public), post(session::login)),
         (route("POST", "/logout", A(Action::OwnAccount)), post(session::logout)),
-        (route("GET", "/", A(Action::OwnAccount)), get(|| async { Redirect::to("/registers") })),
+        (route("GET", "/", A(Action::OwnAccount)), get(home)),
         (route("GET", "/account", A(Action::OwnAccount)), get(account::account_page)),
         (route("GET", "/account/password", A(Action::OwnAccount)), get(account::password_page)),
         (route("POST", "/account/password", A(Action::OwnAccount)), post(account::change_password)),
@@ -96,6 +96,12 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
 /// Every route's method, path and guard.
 pub fn routes() -> Vec<RouteSpec> {
     table().into_iter().map(|(spec, _)| spec).collect()
+}
+
+/// The start page: the registers, for a signed-in person; sign-in for anyone else.
+async fn home(viewer: crate::auth::Viewer) -> Result<Redirect, crate::error::WebError> {
+    viewer.authorize(Action::OwnAccount, &mamori_core::authz::Resource::OwnAccount)?;
+    Ok(Redirect::to("/registers"))
 }
 
 async fn stylesheet() -> impl IntoResponse {
