@@ -598,6 +598,18 @@ fn same_option(option: &Value, given: &Value) -> bool {
     }
 }
 
+/// A calendar date as people write it: `2026-04-01`, `2026/4/1`, `2026.4.1` or `2026年4月1日`.
+fn parse_date(text: &str) -> Option<time::Date> {
+    let parts: Vec<&str> = text.trim().trim_end_matches('日').split(['-', '/', '.', '年', '月']).collect();
+    let [y, m, d] = parts.as_slice() else { return None };
+    let all_digits = |s: &str| !s.is_empty() && s.len() <= 4 && s.chars().all(|c| c.is_ascii_digit());
+    if !(all_digits(y) && y.len() == 4 && all_digits(m) && m.len() <= 2 && all_digits(d) && d.len() <= 2) {
+        return None;
+    }
+    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    time::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
+}
+
 /// Converts one raw input value to the field's normalised value; `Ok(None)` means empty.
 fn normalise(f: &FieldDef, raw: &Value, directory: &dyn Directory) -> Result<Option<Value>, FieldProblem> {
     let text = match raw {
@@ -647,9 +659,8 @@ fn normalise(f: &FieldDef, raw: &Value, directory: &dyn Directory) -> Result<Opt
             }
         }
         FieldKind::Date => {
-            let s = text.ok_or(FieldProblem::NotADate)?.trim().replace('/', "-");
+            let date = text.and_then(parse_date).ok_or(FieldProblem::NotADate)?;
             let format = time::macros::format_description!("[year]-[month]-[day]");
-            let date = time::Date::parse(&s, &format).map_err(|_| FieldProblem::NotADate)?;
             Ok(Some(Value::String(date.format(&format).map_err(|_| FieldProblem::NotADate)?)))
         }
         FieldKind::Boolean => match raw {
