@@ -99,7 +99,11 @@ pub struct Store {
     writer: Option<writer::GroupWriter>,
     /// Register scope numbers already committed (see records::scope).
     scopes: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(OrgId, String), i64>>>,
+    /// Units for display, with the time they were read (see orgs::unit_names).
+    unit_cache: std::sync::Arc<std::sync::Mutex<UnitCache>>,
 }
+
+type UnitCache = std::collections::HashMap<OrgId, (std::time::Instant, std::sync::Arc<Vec<Unit>>)>;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -144,7 +148,7 @@ impl Store {
             .await
             .map_err(StoreError::from_connect)?;
         let writer = Some(writer::GroupWriter::start(pool.clone()));
-        let store = Store { pool, backend: Backend::Sqlite, writer, scopes: Default::default() };
+        let store = Store { pool, backend: Backend::Sqlite, writer, scopes: Default::default(), unit_cache: Default::default() };
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -159,7 +163,7 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(StoreError::from_connect)?;
-        let store = Store { pool, backend: Backend::Postgres, writer: None, scopes: Default::default() };
+        let store = Store { pool, backend: Backend::Postgres, writer: None, scopes: Default::default(), unit_cache: Default::default() };
         migrate::run(&store).await?;
         Ok(store)
     }

@@ -134,7 +134,28 @@ impl Store {
             return Err(if e.is_unique_violation() { StoreError::Duplicate("unit") } else { e });
         }
         tx.commit().await?;
+        if let Ok(mut cache) = self.unit_cache.lock() {
+            cache.remove(&ctx.org);
+        }
         Ok(Unit { id: unit.id, org: ctx.org, parent: unit.parent, code: unit.code.clone(), name: unit.name.clone() })
+    }
+
+    /// The organisation's units for display (names in lists and exports), cached for a few
+    /// seconds: a renamed unit may show its old name that long. Validation and forms use
+    /// [`Store::units`], which always reads the database.
+    pub async fn unit_names(&self, org: OrgId) -> Result<std::sync::Arc<Vec<Unit>>, StoreError> {
+        const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+        if let Ok(cache) = self.unit_cache.lock()
+            && let Some((at, units)) = cache.get(&org)
+            && at.elapsed() < FRESH_FOR
+        {
+            return Ok(units.clone());
+        }
+        let units = std::sync::Arc::new(self.units(org).await?);
+        if let Ok(mut cache) = self.unit_cache.lock() {
+            cache.insert(org, (std::time::Instant::now(), units.clone()));
+        }
+        Ok(units)
     }
 
     pub async fn units(&self, org: OrgId) -> Result<Vec<Unit>, StoreError> {

@@ -49,7 +49,7 @@ pub struct NewPerson {
 const PERSON_COLUMNS: &str =
     "id, org_id, email, display_name, lang, must_change_password, failed_attempts, locked_until, active, password_hash";
 
-fn person_from_row(row: &sqlx::any::AnyRow) -> Result<SignInRecord, StoreError> {
+pub(crate) fn person_from_row(row: &sqlx::any::AnyRow) -> Result<SignInRecord, StoreError> {
     let id: String = row.try_get("id")?;
     let org: String = row.try_get("org_id")?;
     let email: String = row.try_get("email")?;

@@ -169,9 +169,9 @@ fn visibility_sql(b: &mut SqlBuilder, visibility: &Visibility) {
         if i > 0 {
             b.push(" OR ");
         }
-        b.push("(classification <= ").bind_int(clause.max_classification.level());
+        b.push("(ri.classification <= ").bind_int(clause.max_classification.level());
         if let Some(units) = &clause.units {
-            b.push(" AND unit_id IN (");
+            b.push(" AND ri.unit_id IN (");
             for (j, u) in units.iter().enumerate() {
                 if j > 0 {
                     b.push(", ");
@@ -181,7 +181,7 @@ fn visibility_sql(b: &mut SqlBuilder, visibility: &Visibility) {
             b.push(")");
         }
         if let Some(owner) = clause.owner {
-            b.push(" AND owner_id = ").bind_text(owner.to_string());
+            b.push(" AND ri.owner_id = ").bind_text(owner.to_string());
         }
         b.push(")");
     }
@@ -203,7 +203,12 @@ fn row_to_record(row: &sqlx::any::AnyRow) -> Result<RecordRow, StoreError> {
     let unit: Option<String> = row.try_get("unit_id")?;
     let owner: Option<String> = row.try_get("owner_id")?;
     let document: String = row.try_get("document")?;
-    let doc: Value = serde_json::from_str(&document).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut doc: Map<String, Value> = serde_json::from_str(&document).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut take = |key: &str| match doc.remove(key) {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    let (fields, computed) = (take("fields"), take("computed"));
     let created_at: String = row.try_get("created_at")?;
     let updated_at: String = row.try_get("updated_at")?;
     let classification: i64 = row.try_get("classification")?;
@@ -216,8 +221,8 @@ fn row_to_record(row: &sqlx::any::AnyRow) -> Result<RecordRow, StoreError> {
         classification: Confidentiality::from_level(classification).ok_or_else(|| StoreError::Corrupt("classification".into()))?,
         unit: unit.map(|u| UnitId::parse(&u)).transpose()?,
         owner: owner.map(|o| PersonId::parse(&o)).transpose()?,
-        fields: doc.get("fields").and_then(Value::as_object).cloned().unwrap_or_default(),
-        computed: doc.get("computed").and_then(Value::as_object).cloned().unwrap_or_default(),
+        fields,
+        computed,
         created_at: time_text::from_text(&created_at).ok_or_else(|| StoreError::Corrupt("created_at".into()))?,
         created_by: person_id(row.try_get("created_by")?),
         updated_at: time_text::from_text(&updated_at).ok_or_else(|| StoreError::Corrupt("updated_at".into()))?,
@@ -523,24 +528,31 @@ impl Store {
             return Ok(Page { rows: Vec::new(), next: None });
         };
         let limit = q.limit.clamp(1, 500);
-        let mut b = SqlBuilder::new("SELECT rid, id");
-        let sort_col = q.sort.map(|(slot, _)| slot.column());
+        // One query: the index page joined to its records, so the rows arrive in index order.
+        let mut b = SqlBuilder::new("SELECT ri.rid AS rid");
+        let sort_col = q.sort.map(|(slot, _)| format!("ri.{}", slot.column()));
+        let sort_col = sort_col.as_deref();
         if let Some(col) = sort_col {
             b.push(", ").push(col).push(" AS sort_value");
         }
-        b.push(" FROM record_index WHERE scope = ").bind_int(scope);
+        for column in RECORD_COLUMNS.split(", ") {
+            b.push(&format!(", r.{column} AS {column}"));
+        }
+        b.push(" FROM record_index ri JOIN records r ON r.id = ri.id WHERE ri.scope = ").bind_int(scope);
         b.push(" AND ");
         visibility_sql(&mut b, q.visibility);
         for f in &q.filters {
-            b.push(" AND ").push(f.slot.column()).push(" = ").bind_value(&f.value);
+            b.push(" AND ri.").push(f.slot.column()).push(" = ").bind_value(&f.value);
         }
         for word in q.search.iter().filter(|w| !w.is_empty()) {
             match self.backend() {
                 Backend::Sqlite => {
-                    b.push(" AND rid IN (SELECT rowid FROM record_search WHERE record_search MATCH ").bind_text(fts_phrase(word)).push(")");
+                    b.push(" AND ri.rid IN (SELECT rowid FROM record_search WHERE record_search MATCH ")
+                        .bind_text(fts_phrase(word))
+                        .push(")");
                 }
                 Backend::Postgres => {
-                    b.push(" AND terms @@ to_tsquery('simple', ").bind_text(tsquery_phrase(word)).push(")");
+                    b.push(" AND ri.terms @@ to_tsquery('simple', ").bind_text(tsquery_phrase(word)).push(")");
                 }
             }
         }
@@ -551,19 +563,21 @@ impl Store {
         if let Some(cursor) = &q.after {
             match (sort_col, &cursor.value) {
                 (None, _) => {
-                    b.push(if descending { " AND rid < " } else { " AND rid > " }).bind_int(cursor.rid);
+                    b.push(if descending { " AND ri.rid < " } else { " AND ri.rid > " }).bind_int(cursor.rid);
                 }
                 (Some(col), None) => {
                     if descending {
-                        b.push(&format!(" AND ({col} IS NULL AND rid < ")).bind_int(cursor.rid).push(")");
+                        b.push(&format!(" AND ({col} IS NULL AND ri.rid < ")).bind_int(cursor.rid).push(")");
                     } else {
-                        b.push(&format!(" AND (({col} IS NULL AND rid > ")).bind_int(cursor.rid).push(&format!(") OR {col} IS NOT NULL)"));
+                        b.push(&format!(" AND (({col} IS NULL AND ri.rid > "))
+                            .bind_int(cursor.rid)
+                            .push(&format!(") OR {col} IS NOT NULL)"));
                     }
                 }
                 (Some(col), Some(v)) => {
                     let op = if descending { "<" } else { ">" };
                     b.push(&format!(" AND ({col} {op} ")).bind_value(v);
-                    b.push(&format!(" OR ({col} = ")).bind_value(v).push(&format!(" AND rid {op} ")).bind_int(cursor.rid).push(")");
+                    b.push(&format!(" OR ({col} = ")).bind_value(v).push(&format!(" AND ri.rid {op} ")).bind_int(cursor.rid).push(")");
                     if descending {
                         b.push(&format!(" OR {col} IS NULL"));
                     }
@@ -576,56 +590,28 @@ impl Store {
             Backend::Postgres => (" NULLS FIRST", " NULLS LAST"),
         };
         match sort_col {
-            Some(col) if descending => b.push(&format!(" ORDER BY {col} DESC{nulls_desc}, rid DESC")),
-            Some(col) => b.push(&format!(" ORDER BY {col} ASC{nulls_asc}, rid ASC")),
-            None => b.push(" ORDER BY rid DESC"),
+            Some(col) if descending => b.push(&format!(" ORDER BY {col} DESC{nulls_desc}, ri.rid DESC")),
+            Some(col) => b.push(&format!(" ORDER BY {col} ASC{nulls_asc}, ri.rid ASC")),
+            None => b.push(" ORDER BY ri.rid DESC"),
         };
         b.push(&format!(" LIMIT {}", limit + 1));
 
         let SqlBuilder { sql, args, .. } = b;
         let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), args).fetch_all(self.pool()).await?;
-        let mut keys = Vec::with_capacity(rows.len());
-        let mut ids = Vec::with_capacity(rows.len());
-        for row in &rows {
-            ids.push(row.try_get::<String, _>("id")?);
+        let mut records = Vec::with_capacity(rows.len());
+        let mut last = None;
+        for row in rows.iter().take(limit as usize) {
             let rid: i64 = row.try_get("rid")?;
             let value = match q.sort.map(|(s, _)| s) {
                 Some(Slot::Text(_)) => row.try_get::<Option<String>, _>("sort_value")?.map(IndexValue::Text),
                 Some(Slot::Number(_)) => row.try_get::<Option<f64>, _>("sort_value")?.map(IndexValue::Number),
                 None => None,
             };
-            keys.push(Cursor { value, rid });
+            last = Some(Cursor { value, rid });
+            records.push(row_to_record(row)?);
         }
-        let next = if keys.len() > limit as usize {
-            keys.truncate(limit as usize);
-            ids.truncate(limit as usize);
-            keys.last().cloned()
-        } else {
-            None
-        };
-        let mut records = self.records_by_ids(q.visibility.org, &ids).await?;
-        // Keep the index order.
-        records.sort_by_key(|r| ids.iter().position(|i| *i == r.id.to_string()).unwrap_or(usize::MAX));
+        let next = if rows.len() > limit as usize { last } else { None };
         Ok(Page { rows: records, next })
-    }
-
-    async fn records_by_ids(&self, org: OrgId, ids: &[String]) -> Result<Vec<RecordRow>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut b = SqlBuilder::new(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE org_id = "));
-        b.bind_text(org.to_string());
-        b.push(" AND id IN (");
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                b.push(", ");
-            }
-            b.bind_text(id.clone());
-        }
-        b.push(")");
-        let SqlBuilder { sql, args, .. } = b;
-        let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), args).fetch_all(self.pool()).await?;
-        rows.iter().map(row_to_record).collect()
     }
 
     /// Every record of a register that the visibility admits, in pages, for export.

@@ -73,6 +73,42 @@ fn token_from_row(row: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
 }
 
 impl Store {
+    /// The live session with this token hash together with its person and organisation, in one
+    /// query (every signed-in request starts here).
+    pub async fn signed_in(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<(SessionRow, crate::Person, crate::Organisation)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.csrf_token, s.expires_at, p.id AS id, p.org_id AS org_id, p.email, p.display_name, p.lang, p.must_change_password, \
+             p.failed_attempts, p.locked_until, p.active, p.password_hash, o.slug AS o_slug, o.name AS o_name, o.settings AS o_settings \
+             FROM sessions s JOIN people p ON p.id = s.person_id AND p.org_id = s.org_id JOIN organisations o ON o.id = s.org_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(token_hash.to_string())
+        .bind(time_text::to_text(now))
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let person = crate::people::person_from_row(&row)?.person;
+        let expires: String = row.try_get("expires_at")?;
+        let settings: String = row.try_get("o_settings")?;
+        let session = SessionRow {
+            org: person.org,
+            person: person.id,
+            csrf_token: row.try_get("csrf_token")?,
+            expires_at: time_text::from_text(&expires).ok_or_else(|| StoreError::Corrupt("session expiry".into()))?,
+        };
+        let organisation = crate::Organisation {
+            id: person.org,
+            slug: row.try_get("o_slug")?,
+            name: row.try_get("o_name")?,
+            settings: serde_json::from_str(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        };
+        Ok(Some((session, person, organisation)))
+    }
+
     /// The live session with this token hash, if any (expired sessions are treated as absent).
     pub async fn session(&self, token_hash: &str, now: OffsetDateTime) -> Result<Option<SessionRow>, StoreError> {
         let row = sqlx::query("SELECT org_id, person_id, csrf_token, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")

@@ -167,23 +167,21 @@ impl Viewer {
     }
 }
 
-/// Loads the person, organisation and roles behind a session or token.
-async fn load_viewer(
+/// Completes a viewer from its person and organisation: their roles and language.
+async fn viewer_of(
     state: &AppState,
-    org: OrgId,
-    person_id: mamori_core::ids::PersonId,
+    person: Person,
+    organisation: Organisation,
     credential: Credential,
     headers: &HeaderMap,
 ) -> Result<Viewer, WebError> {
-    let person = state.store.person(org, person_id).await?.ok_or_else(WebError::not_signed_in)?;
     if !person.active {
         return Err(WebError::not_signed_in());
     }
-    let roles = state.store.roles_of(org, person_id).await?;
-    let organisation = state.store.organisation(org).await?;
+    let roles = state.store.roles_of(person.org, person.id).await?;
     let lang = person.lang.unwrap_or_else(|| request_lang(headers));
     Ok(Viewer {
-        actor: Actor { org, person: person_id, roles },
+        actor: Actor { org: person.org, person: person.id, roles },
         person,
         organisation,
         lang,
@@ -214,13 +212,15 @@ impl FromRequestParts<AppState> for Viewer {
                 .map(str::trim)
                 .ok_or_else(WebError::not_signed_in)?;
             let token = state.store.use_api_token(&secret_hash(bearer), now).await?.ok_or_else(WebError::not_signed_in)?;
-            load_viewer(state, token.org, token.person, Credential::ApiToken, &parts.headers).await?
+            let person = state.store.person(token.org, token.person).await?.ok_or_else(WebError::not_signed_in)?;
+            let organisation = state.store.organisation(token.org).await?;
+            viewer_of(state, person, organisation, Credential::ApiToken, &parts.headers).await?
         } else {
             let token = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(WebError::not_signed_in)?;
             let token_hash = secret_hash(&token);
-            let session = state.store.session(&token_hash, now).await?.ok_or_else(WebError::not_signed_in)?;
-            let credential = Credential::Session { token_hash, csrf: session.csrf_token.clone() };
-            let viewer = load_viewer(state, session.org, session.person, credential, &parts.headers).await?;
+            let (session, person, organisation) = state.store.signed_in(&token_hash, now).await?.ok_or_else(WebError::not_signed_in)?;
+            let credential = Credential::Session { token_hash, csrf: session.csrf_token };
+            let viewer = viewer_of(state, person, organisation, credential, &parts.headers).await?;
             if viewer.person.must_change_password && !allowed_before_password_change(parts.uri.path()) {
                 return Err(WebError::forbidden().with_redirect("/account/password"));
             }

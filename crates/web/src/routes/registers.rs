@@ -51,15 +51,16 @@ async fn visible_record(state: &AppState, viewer: &Viewer, register: &RegisterTy
     Ok(row)
 }
 
-/// Names of the people and units a set of records refers to.
+/// Names of the units, and of the people that the shown fields (`keys`) of some records refer to.
 pub(crate) async fn names_for(
     state: &AppState,
     viewer: &Viewer,
     register: &RegisterType,
+    keys: &[String],
     rows: &[&Map<String, Value>],
 ) -> Result<Names, WebError> {
     let person_fields: Vec<&str> =
-        register.fields().iter().filter(|f| matches!(f.kind, FieldKind::Person)).map(|f| f.key.as_str()).collect();
+        register.fields().iter().filter(|f| matches!(f.kind, FieldKind::Person) && keys.contains(&f.key)).map(|f| f.key.as_str()).collect();
     let mut ids = BTreeSet::new();
     for row in rows {
         for key in &person_fields {
@@ -70,11 +71,10 @@ pub(crate) async fn names_for(
     }
     let ids: Vec<PersonId> = ids.into_iter().collect();
     let people = state.store.person_names(viewer.org(), &ids).await?;
-    let units = state.store.units(viewer.org()).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let units = state.store.unit_names(viewer.org()).await?.iter().map(|u| (u.id, u.name.clone())).collect();
     Ok(Names { people, units })
 }
 
-/// A timestamp for JSON: RFC 3339 in UTC.
 pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
@@ -299,8 +299,8 @@ pub async fn list(
     let (sort_key, order) = params.sort_key();
     let page = state.store.list_records(&params.query(register, &visibility, PAGE_SIZE)).await?;
     let docs: Vec<&Map<String, Value>> = page.rows.iter().map(|r| &r.fields).collect();
-    let names = names_for(&state, &viewer, register, &docs).await?;
     let columns_keys = register.list_columns();
+    let names = names_for(&state, &viewer, register, &columns_keys, &docs).await?;
     let columns = columns_keys
         .iter()
         .map(|c| {
@@ -436,7 +436,8 @@ pub async fn show(
         .flatten()
         .collect();
     docs.extend(history_docs.iter());
-    let names = names_for(&state, &viewer, register, &docs).await?;
+    let all_keys: Vec<String> = register.fields().iter().map(|f| f.key.clone()).collect();
+    let names = names_for(&state, &viewer, register, &all_keys, &docs).await?;
     let mut fields: Vec<(String, String)> = register
         .fields()
         .iter()
