@@ -90,6 +90,28 @@ pub struct Ctx {
     pub at: OffsetDateTime,
 }
 
+impl Ctx {
+    /// A journal event of this command: its organisation, actor, role and time.
+    pub(crate) fn event(
+        &self,
+        kind: mamori_core::journal::EventKind,
+        entity_type: &str,
+        entity_id: impl ToString,
+        payload: serde_json::Value,
+    ) -> mamori_core::journal::EventDraft {
+        mamori_core::journal::EventDraft {
+            org: self.org,
+            at: self.at,
+            actor: self.actor,
+            role: self.role.clone(),
+            kind,
+            entity_type: entity_type.to_string(),
+            entity_id: entity_id.to_string(),
+            payload,
+        }
+    }
+}
+
 /// The store. Cheap to clone: it holds a connection pool.
 #[derive(Clone)]
 pub struct Store {

@@ -2,7 +2,7 @@
 
 use mamori_core::Text;
 use mamori_core::ids::{OrgId, UnitId};
-use mamori_core::journal::{EventDraft, EventKind};
+use mamori_core::journal::EventKind;
 use serde_json::json;
 use sqlx::Row;
 
@@ -63,16 +63,7 @@ impl Store {
         }
         journal::append(
             &mut tx,
-            vec![EventDraft {
-                org: ctx.org,
-                at: ctx.at,
-                actor: ctx.actor,
-                role: ctx.role.clone(),
-                kind: EventKind::OrganisationCreated,
-                entity_type: "organisation".into(),
-                entity_id: ctx.org.to_string(),
-                payload: json!({"after": {"slug": slug, "name": name}}),
-            }],
+            vec![ctx.event(EventKind::OrganisationCreated, "organisation", ctx.org, json!({"after": {"slug": slug, "name": name}}))],
         )
         .await?;
         tx.commit().await?;
@@ -105,16 +96,12 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         journal::append(
             &mut tx,
-            vec![EventDraft {
-                org: ctx.org,
-                at: ctx.at,
-                actor: ctx.actor,
-                role: ctx.role.clone(),
-                kind: EventKind::UnitCreated,
-                entity_type: "unit".into(),
-                entity_id: unit.id.to_string(),
-                payload: json!({"after": {"code": unit.code, "name": unit.name, "parent": unit.parent}}),
-            }],
+            vec![ctx.event(
+                EventKind::UnitCreated,
+                "unit",
+                unit.id,
+                json!({"after": {"code": unit.code, "name": unit.name, "parent": unit.parent}}),
+            )],
         )
         .await?;
         let inserted = sqlx::query(

@@ -75,16 +75,7 @@ pub(crate) fn person_from_row(row: &sqlx::any::AnyRow) -> Result<SignInRecord, S
 }
 
 fn draft(ctx: &Ctx, kind: EventKind, person: PersonId, payload: serde_json::Value) -> EventDraft {
-    EventDraft {
-        org: ctx.org,
-        at: ctx.at,
-        actor: ctx.actor,
-        role: ctx.role.clone(),
-        kind,
-        entity_type: "person".into(),
-        entity_id: person.to_string(),
-        payload,
-    }
+    ctx.event(kind, "person", person, payload)
 }
 
 fn role_payload(a: &RoleAssignment) -> serde_json::Value {

@@ -12,7 +12,7 @@ use mamori_core::CoreError;
 use mamori_core::authz::Visibility;
 use mamori_core::classification::Confidentiality;
 use mamori_core::ids::{OrgId, PersonId, RecordId, UnitId};
-use mamori_core::journal::{EventDraft, EventKind};
+use mamori_core::journal::EventKind;
 use mamori_core::register::{IndexValue, NUMBER_SLOTS, RegisterType, Slot, TEXT_SLOTS, ValidRecord};
 use serde_json::{Map, Value, json};
 use sqlx::any::AnyArguments;
@@ -295,16 +295,12 @@ impl Store {
         let doc = document(valid);
         journal::append(
             conn,
-            vec![EventDraft {
-                org: ctx.org,
-                at: ctx.at,
-                actor: ctx.actor,
-                role: ctx.role.clone(),
+            vec![ctx.event(
                 kind,
-                entity_type: "record".into(),
-                entity_id: id.to_string(),
-                payload: json!({"register": register.key(), "version": 1, "before": Value::Null, "after": doc, "facts": facts(valid)}),
-            }],
+                "record",
+                id,
+                json!({"register": register.key(), "version": 1, "before": Value::Null, "after": doc, "facts": facts(valid)}),
+            )],
         )
         .await?;
         let at = time_text::to_text(ctx.at);
@@ -444,16 +440,12 @@ impl Store {
         let after = document(valid);
         journal::append(
             tx,
-            vec![EventDraft {
-                org: ctx.org,
-                at: ctx.at,
-                actor: ctx.actor,
-                role: ctx.role.clone(),
-                kind: EventKind::RecordUpdated,
-                entity_type: "record".into(),
-                entity_id: id.to_string(),
-                payload: json!({"register": register.key(), "version": version, "before": before, "after": after, "facts": facts(valid)}),
-            }],
+            vec![ctx.event(
+                EventKind::RecordUpdated,
+                "record",
+                id,
+                json!({"register": register.key(), "version": version, "before": before, "after": after, "facts": facts(valid)}),
+            )],
         )
         .await?;
         sqlx::query(
@@ -494,16 +486,7 @@ impl Store {
                 }
                 journal::append(
                     conn,
-                    vec![EventDraft {
-                        org: c.org,
-                        at: c.at,
-                        actor: c.actor,
-                        role: c.role.clone(),
-                        kind: EventKind::RecordsImported,
-                        entity_type: "register".into(),
-                        entity_id: reg.key().to_string(),
-                        payload: json!({"count": rows.len(), "source": source}),
-                    }],
+                    vec![c.event(EventKind::RecordsImported, "register", reg.key(), json!({"count": rows.len(), "source": source}))],
                 )
                 .await?;
                 Ok(rows.len())

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{ErrorKind, WebError};
-use crate::routes::registers::{ListParams, facts, register};
+use crate::routes::registers::{ListParams, facts, register, visible_record};
 
 /// Most records one API page returns.
 const MAX_PAGE: u32 = 200;
@@ -136,23 +136,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(record_json(&row))).into_response())
 }
 
-async fn visible(
-    state: &AppState,
-    viewer: &Viewer,
-    register: &mamori_core::register::RegisterType,
-    id: &str,
-) -> Result<RecordRow, WebError> {
-    let id = RecordId::parse(id).map_err(|_| WebError::not_found())?;
-    let row = state.store.record(viewer.org(), id).await?.ok_or_else(WebError::not_found)?;
-    if row.register != register.key() || !viewer.may(Action::RegisterView, &Resource::Record(facts(&row, register.key()))) {
-        return Err(WebError::not_found());
-    }
-    Ok(row)
-}
-
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path((key, id)): Path<(String, String)>) -> Result<Response, WebError> {
     let register = register(&state, &key)?;
-    let row = visible(&state, &viewer, register, &id).await?;
+    let row = visible_record(&state, &viewer, register, &id).await?;
     viewer.authorize(Action::RegisterView, &Resource::Record(facts(&row, register.key())))?;
     Ok(Json(record_json(&row)).into_response())
 }
@@ -164,7 +150,7 @@ pub async fn update(
     JsonBody(input): JsonBody<RecordInput>,
 ) -> Result<Response, WebError> {
     let register = register(&state, &key)?;
-    let row = visible(&state, &viewer, register, &id).await?;
+    let row = visible_record(&state, &viewer, register, &id).await?;
     viewer.authorize(Action::RecordUpdate, &Resource::Record(facts(&row, register.key())))?;
     let version = input.version.ok_or_else(|| WebError::malformed("version is required for an update / 更新には version が必要です"))?;
     let directory = state.store.directory(viewer.org()).await?;
@@ -183,7 +169,7 @@ pub async fn update(
 
 pub async fn history(State(state): State<AppState>, viewer: Viewer, Path((key, id)): Path<(String, String)>) -> Result<Response, WebError> {
     let register = register(&state, &key)?;
-    let row = visible(&state, &viewer, register, &id).await?;
+    let row = visible_record(&state, &viewer, register, &id).await?;
     viewer.authorize(Action::RegisterView, &Resource::Record(facts(&row, register.key())))?;
     let events = state.store.history(viewer.org(), "record", &row.id.to_string()).await?;
     let items: Vec<Value> = events

@@ -42,7 +42,7 @@ fn valid_facts<'a>(viewer: &Viewer, valid: &ValidRecord, register: &'a str) -> R
 
 /// Loads a record of this register that the viewer may see; anything else is "not found", so
 /// that neither another organisation's records nor hidden ones reveal that they exist.
-async fn visible_record(state: &AppState, viewer: &Viewer, register: &RegisterType, id: &str) -> Result<RecordRow, WebError> {
+pub(crate) async fn visible_record(state: &AppState, viewer: &Viewer, register: &RegisterType, id: &str) -> Result<RecordRow, WebError> {
     let id = RecordId::parse(id).map_err(|_| WebError::not_found())?;
     let row = state.store.record(viewer.org(), id).await?.ok_or_else(WebError::not_found)?;
     if row.register != register.key() || !viewer.may(Action::RegisterView, &Resource::Record(facts(&row, register.key()))) {
