@@ -1,64 +1,88 @@
-//! The test harness: a real Mamori server on 127.0.0.1:0 over a fresh SQLite store, two
-//! organisations (A with units 営業部 and 人事部, B), one person per role of interest, and
-//! helpers to sign in and submit forms like a browser.
+//! The test harness: a real Mamori server on 127.0.0.1:0 over a fresh SQLite store in a temporary
+//! directory, two organisations (A and B, each with the units 営業部 and 人事部), one person per
+//! role of interest, and helpers to sign in and submit forms the way a browser does.
 
 #![allow(dead_code)] // each test file uses part of the harness
 
 use std::collections::HashMap;
 
 use mamori_core::Text;
+use mamori_core::authz::visibility;
 use mamori_core::ids::{OrgId, PersonId, RecordId, UnitId};
 use mamori_core::library::{Library, RoleKey};
-use mamori_core::person::{Email, RoleAssignment};
+use mamori_core::person::{Actor, Email, RoleAssignment};
 use mamori_store::{Ctx, NewPerson, NewUnit, Store};
 use mamori_web::{AppState, WebConfig};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
+/// The password of every fixture person. It satisfies the privileged rule (12+ characters,
+/// every character class), so it is valid for every role.
 pub const PASSWORD: &str = "Test-Password-2026!";
 
-/// The people of the fixture, by a short name: (organisation, person, e-mail).
+/// A fixture person: their organisation, id and e-mail address.
+#[derive(Debug, Clone)]
 pub struct Person {
     pub org: OrgId,
     pub id: PersonId,
     pub email: String,
 }
 
+/// Where a fixture person's role is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    None,
+    Sales,
+    Hr,
+}
+
+/// The fixture people: (short name, role, unit of the role, organisation "a" or "b").
+/// `target` is never probed in the route matrix: role changes in the matrix are made to them.
+pub const PEOPLE: &[(&str, &str, Unit, &str)] = &[
+    ("ciso", "ciso", Unit::None, "a"),
+    ("exec", "executive", Unit::None, "a"),
+    ("auditor", "auditor", Unit::None, "a"),
+    ("head", "department_head", Unit::Sales, "a"),
+    ("officer", "security_officer", Unit::Sales, "a"),
+    ("sysadmin", "system_admin", Unit::None, "a"),
+    ("emp_sales", "employee", Unit::Sales, "a"),
+    ("emp_hr", "employee", Unit::Hr, "a"),
+    ("buyer", "buyer", Unit::None, "a"),
+    ("supplier", "supplier", Unit::None, "a"),
+    ("nobody", "", Unit::None, "a"),
+    ("target", "employee", Unit::Hr, "a"),
+    ("ciso_b", "ciso", Unit::None, "b"),
+];
+
 pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
     pub base: String,
     pub store: Store,
     pub library: Library,
+    pub config: WebConfig,
     pub org_a: OrgId,
     pub org_b: OrgId,
+    /// 営業部 and 人事部 of organisation A.
     pub sales: UnitId,
     pub hr: UnitId,
-    pub unit_b: UnitId,
+    /// 営業部 and 人事部 of organisation B: same names, other ids.
+    pub sales_b: UnitId,
+    pub hr_b: UnitId,
     pub people: HashMap<&'static str, Person>,
     _dir: tempfile::TempDir,
 }
-
-/// (name, role, unit: "sales" | "hr" | "", organisation "a" | "b")
-pub const PEOPLE: &[(&str, &str, &str, &str)] = &[
-    ("ciso", "ciso", "", "a"),
-    ("exec", "executive", "", "a"),
-    ("auditor", "auditor", "", "a"),
-    ("head", "department_head", "sales", "a"),
-    ("officer", "security_officer", "sales", "a"),
-    ("sysadmin", "system_admin", "", "a"),
-    ("emp_sales", "employee", "sales", "a"),
-    ("emp_hr", "employee", "hr", "a"),
-    ("buyer", "buyer", "", "a"),
-    ("supplier", "supplier", "", "a"),
-    ("nobody", "", "", "a"),
-    ("ciso_b", "ciso", "", "b"),
-];
 
 fn ctx(org: OrgId) -> Ctx {
     Ctx { org, actor: None, role: None, at: OffsetDateTime::now_utc() }
 }
 
-fn id<T>(f: fn(uuid::Uuid) -> T) -> T {
+fn new_id<T>(f: fn(uuid::Uuid) -> T) -> T {
     f(uuid::Uuid::now_v7())
+}
+
+/// Argon2 settings cheap enough for hundreds of sign-ins per test.
+pub fn test_config(config: WebConfig) -> WebConfig {
+    WebConfig { argon2_memory_kib: 256, argon2_iterations: 1, ..config }
 }
 
 impl TestApp {
@@ -70,48 +94,37 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_sqlite(dir.path()).await.unwrap();
         let library = Library::builtin().unwrap();
-        let config = WebConfig { argon2_memory_kib: 256, argon2_iterations: 1, ..config };
-        let (org_a, org_b) = (id(OrgId::from_uuid), id(OrgId::from_uuid));
+        let config = test_config(config);
+        let (org_a, org_b) = (new_id(OrgId::from_uuid), new_id(OrgId::from_uuid));
         store.create_organisation(&ctx(org_a), "org-a", "A 株式会社").await.unwrap();
         store.create_organisation(&ctx(org_b), "org-b", "B 株式会社").await.unwrap();
-        let unit = |org: OrgId, code: &str, ja: &str, en: &str| {
-            let u = NewUnit { id: id(UnitId::from_uuid), parent: None, code: code.into(), name: Text::new(ja, en) };
-            let store = store.clone();
-            async move {
-                store.create_unit(&ctx(org), &u).await.unwrap();
-                u.id
+        let mut units = Vec::new();
+        for org in [org_a, org_b] {
+            for (code, ja, en) in [("sales", "営業部", "Sales"), ("hr", "人事部", "Human resources")] {
+                let unit = NewUnit { id: new_id(UnitId::from_uuid), parent: None, code: code.into(), name: Text::new(ja, en) };
+                store.create_unit(&ctx(org), &unit).await.unwrap();
+                units.push(unit.id);
             }
-        };
-        let sales = unit(org_a, "sales", "営業部", "Sales").await;
-        let hr = unit(org_a, "hr", "人事部", "HR").await;
-        let unit_b = unit(org_b, "ops", "業務部", "Operations").await;
+        }
+        let (sales, hr, sales_b, hr_b) = (units[0], units[1], units[2], units[3]);
         let hash = mamori_web::auth::hash_password(&config, PASSWORD).await.unwrap();
         let mut people = HashMap::new();
-        for (name, role, unit_code, org_code) in PEOPLE {
-            let org = if *org_code == "a" { org_a } else { org_b };
-            let unit = match *unit_code {
-                "sales" => Some(sales),
-                "hr" => Some(hr),
-                _ => None,
+        for (name, role, unit, org_code) in PEOPLE {
+            let (org, sales, hr) = if *org_code == "a" { (org_a, sales, hr) } else { (org_b, sales_b, hr_b) };
+            let unit = match unit {
+                Unit::None => None,
+                Unit::Sales => Some(sales),
+                Unit::Hr => Some(hr),
             };
             let roles = if role.is_empty() { vec![] } else { vec![RoleAssignment { role: RoleKey::parse(role).unwrap(), unit }] };
-            let email = format!("{name}@{org_code}.example");
-            let person = NewPerson {
-                id: id(PersonId::from_uuid),
-                email: Email::parse(&email).unwrap(),
-                display_name: format!("{name} さん"),
-                password_hash: hash.clone(),
-                must_change_password: false,
-                roles,
-            };
-            store.create_person(&ctx(org), &person).await.unwrap();
-            people.insert(*name, Person { org, id: person.id, email });
+            let person = insert_person(&store, org, name, &format!("{name}@{org_code}.example"), &hash, roles, false).await;
+            people.insert(*name, person);
         }
-        let state = AppState::new(store.clone(), Library::builtin().unwrap(), config);
+        let state = AppState::new(store.clone(), Library::builtin().unwrap(), config.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(mamori_web::serve(listener, state));
-        TestApp { base, store, library, org_a, org_b, sales, hr, unit_b, people, _dir: dir }
+        TestApp { base, store, library, config, org_a, org_b, sales, hr, sales_b, hr_b, people, _dir: dir }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -123,27 +136,61 @@ impl TestApp {
         reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
     }
 
-    /// Signs in through the form; returns the client and the final response status.
-    pub async fn sign_in(&self, email: &str, password: &str) -> (reqwest::Client, reqwest::Response) {
-        let client = self.client();
+    /// A browser-like client whose every request says `Accept-Language: {accept}`.
+    pub fn client_accepting(&self, accept: &str) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::ACCEPT_LANGUAGE, accept.parse().unwrap());
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).default_headers(headers).build().unwrap()
+    }
+
+    /// Submits the sign-in form with `client`, as a browser does: the form first (for its
+    /// token and the cookie set with it), then the post.
+    pub async fn submit_login(&self, client: &reqwest::Client, email: &str, password: &str, next: &str) -> reqwest::Response {
         let page = client.get(self.url("/login")).send().await.unwrap().text().await.unwrap();
         let csrf = csrf_of(&page);
-        let response = client
+        assert!(!csrf.is_empty(), "the sign-in form carries a token");
+        client
             .post(self.url("/login"))
-            .form(&[("csrf", csrf.as_str()), ("email", email), ("password", password), ("next", "/registers")])
+            .form(&[("csrf", csrf.as_str()), ("email", email), ("password", password), ("next", next)])
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Signs in with a fresh client; returns the client and the response to the post.
+    pub async fn sign_in(&self, email: &str, password: &str) -> (reqwest::Client, reqwest::Response) {
+        let client = self.client();
+        let response = self.submit_login(&client, email, password, "/registers").await;
         (client, response)
     }
 
-    /// A signed-in client for a fixture person, and its form token.
-    pub async fn login(&self, who: &str) -> (reqwest::Client, String) {
-        let email = &self.people[who].email;
-        let (client, response) = self.sign_in(email, PASSWORD).await;
-        assert_eq!(response.status(), 303, "{who} signs in");
+    /// A client signed in with these credentials (the sign-in must succeed).
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Client {
+        let (client, response) = self.sign_in(email, password).await;
+        assert_eq!(response.status(), 303, "{email} signs in");
+        client
+    }
+
+    /// A client signed in as a fixture person, and the session's form token.
+    pub async fn login_as(&self, who: &str) -> (reqwest::Client, String) {
+        let client = self.login(&self.people[who].email, PASSWORD).await;
+        let csrf = self.csrf(&client).await;
+        (client, csrf)
+    }
+
+    /// The form token of the session `client` holds, read from the account page.
+    pub async fn csrf(&self, client: &reqwest::Client) -> String {
         let page = client.get(self.url("/account")).send().await.unwrap().text().await.unwrap();
-        (client, csrf_of(&page))
+        let csrf = csrf_of(&page);
+        assert!(!csrf.is_empty(), "the account page carries the session's form token");
+        csrf
+    }
+
+    /// Posts the new-asset form with these fields and the token.
+    pub async fn create_asset(&self, client: &reqwest::Client, csrf: &str, fields: &[(String, String)]) -> reqwest::Response {
+        let mut form = fields.to_vec();
+        form.push(("csrf".into(), csrf.into()));
+        client.post(self.url("/registers/information_assets")).form(&form).send().await.unwrap()
     }
 
     /// A personal API token for a fixture person.
@@ -152,23 +199,59 @@ impl TestApp {
         let secret = format!("mmr_test_{}", uuid::Uuid::now_v7().simple());
         let ctx = Ctx { org: p.org, actor: Some(p.id), role: None, at: OffsetDateTime::now_utc() };
         self.store
-            .create_api_token(&ctx, id(mamori_core::ids::TokenId::from_uuid), "test", &mamori_web::auth::secret_hash(&secret))
+            .create_api_token(&ctx, new_id(mamori_core::ids::TokenId::from_uuid), "test", &mamori_web::auth::secret_hash(&secret))
             .await
             .unwrap();
         secret
     }
 
-    /// Creates an asset directly in the store (fixtures), as the organisation's ciso.
+    /// Adds a person to an organisation, outside the fixture table (for example one who must
+    /// change their password).
+    pub async fn add_person(&self, org: OrgId, name: &str, password: &str, roles: Vec<RoleAssignment>, must_change: bool) -> Person {
+        let hash = mamori_web::auth::hash_password(&self.config, password).await.unwrap();
+        insert_person(&self.store, org, name, &format!("{name}@added.example"), &hash, roles, must_change).await
+    }
+
+    /// Creates an asset directly in the store, validated against its register type (fixtures).
     pub async fn asset(&self, org: OrgId, input: &Map<String, Value>) -> RecordId {
         let register = self.library.register("information_assets").unwrap();
         let valid = register.validate(input, &self.store.directory(org).await.unwrap()).unwrap();
-        let record = id(RecordId::from_uuid);
+        let record = new_id(RecordId::from_uuid);
         self.store.create_record(&ctx(org), register, record, &valid).await.unwrap();
         record
     }
+
+    /// Every asset of an organisation, as its ciso sees them (all of them).
+    pub async fn assets(&self, org: OrgId) -> Vec<mamori_store::RecordRow> {
+        let ciso = if org == self.org_a { &self.people["ciso"] } else { &self.people["ciso_b"] };
+        let actor = Actor { org, person: ciso.id, roles: self.store.roles_of(org, ciso.id).await.unwrap() };
+        let seen = visibility(&self.library, &actor, "information_assets");
+        self.store.all_records(&seen, "information_assets", 100_000).await.unwrap()
+    }
 }
 
-/// Form fields of a valid asset.
+async fn insert_person(
+    store: &Store,
+    org: OrgId,
+    name: &str,
+    email: &str,
+    hash: &str,
+    roles: Vec<RoleAssignment>,
+    must_change_password: bool,
+) -> Person {
+    let person = NewPerson {
+        id: new_id(PersonId::from_uuid),
+        email: Email::parse(email).unwrap(),
+        display_name: format!("{name} さん"),
+        password_hash: hash.to_string(),
+        must_change_password,
+        roles,
+    };
+    store.create_person(&ctx(org), &person).await.unwrap();
+    Person { org, id: person.id, email: email.to_string() }
+}
+
+/// Form fields of a valid asset: integrity 2, availability 1.
 pub fn asset_fields(name: &str, unit: UnitId, confidentiality: i64) -> Vec<(String, String)> {
     vec![
         ("business_category".into(), "営業".into()),
@@ -182,6 +265,16 @@ pub fn asset_fields(name: &str, unit: UnitId, confidentiality: i64) -> Vec<(Stri
     ]
 }
 
+/// `fields` with some values replaced (or added).
+pub fn with(mut fields: Vec<(String, String)>, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    for (key, value) in changes {
+        fields.retain(|(k, _)| k != key);
+        fields.push((key.to_string(), value.to_string()));
+    }
+    fields
+}
+
+/// The same asset as JSON field values, for the store and the API.
 pub fn asset_input(name: &str, unit: UnitId, confidentiality: i64) -> Map<String, Value> {
     asset_fields(name, unit, confidentiality).into_iter().map(|(k, v)| (k, json!(v))).collect()
 }
@@ -190,4 +283,25 @@ pub fn asset_input(name: &str, unit: UnitId, confidentiality: i64) -> Map<String
 pub fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
     html.find(marker).map(|i| &html[i + marker.len()..]).and_then(|rest| rest.split('"').next()).unwrap_or_default().to_string()
+}
+
+/// The `Location` header of a response, if any.
+pub fn location(response: &reqwest::Response) -> Option<String> {
+    response.headers().get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok()).map(str::to_string)
+}
+
+/// The names (first column, a link to the record) of the rows of a register list page.
+pub fn listed_names(html: &str) -> Vec<String> {
+    html.split("<td><a href=\"/registers/information_assets/")
+        .skip(1)
+        .filter_map(|s| s.split('>').nth(1))
+        .map(|s| s.split('<').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The link marked `rel="next"` of a list page, unescaped.
+pub fn next_link(html: &str) -> Option<String> {
+    let before = html.split_once("rel=\"next\"")?.0;
+    let href = before.rsplit("href=\"").next()?.split('"').next()?;
+    Some(href.replace("&amp;", "&").replace("&#38;", "&"))
 }
