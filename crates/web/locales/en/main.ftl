@@ -93,3 +93,4 @@ import-denied = You may not create or update a record with this row's unit and c
 import-unknown-id = There is no record with this ID.
 import-stale = A record changed after the preview. Import the file again.
 import-unchanged = Unchanged
+filters = Filter by field

@@ -93,3 +93,4 @@ import-denied = この行の内容（部門・機密性）では登録または�
 import-unknown-id = この ID の記録は見つかりません。
 import-stale = プレビューの後に記録が変更されました。もう一度取り込んでください。
 import-unchanged = 変更なし
+filters = 条件で絞り込む

@@ -160,6 +160,8 @@ struct ListPage {
     may_export: bool,
     may_import: bool,
     imported: Option<usize>,
+    /// Whether any filter is set (the filter box then starts open).
+    filtered: bool,
 }
 
 /// The list query as it arrives in the URL: `q`, `sort` (`key` or `-key`), `f.KEY`, `after`.
@@ -356,6 +358,7 @@ pub async fn list(
         may_export: viewer.may(Action::RegisterExport, &reg),
         may_import: viewer.may(Action::RegisterImport, &reg),
         imported: pairs.iter().find(|(k, _)| k == "imported").and_then(|(_, v)| v.parse().ok()),
+        filtered: !params.filters.is_empty(),
     };
     Ok(render(&page))
 }
