@@ -21,6 +21,8 @@ use time::OffsetDateTime;
 struct Engine {
     name: &'static str,
     store: Store,
+    /// Where the same database is, to open a second, independent store on it.
+    location: mamori_store::Location,
     /// How to open a raw connection to the same database (to act as an attacker would).
     raw_url: String,
     _dir: Option<tempfile::TempDir>,
@@ -31,7 +33,8 @@ async fn engines() -> Vec<Engine> {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_sqlite(dir.path()).await.unwrap();
     let raw_url = format!("sqlite://{}", dir.path().join("mamori.db").display());
-    let mut list = vec![Engine { name: "sqlite", store, raw_url, _dir: Some(dir) }];
+    let location = mamori_store::Location::Directory(dir.path().to_path_buf());
+    let mut list = vec![Engine { name: "sqlite", store, location, raw_url, _dir: Some(dir) }];
     match std::env::var("MAMORI_TEST_POSTGRES_URL") {
         Ok(admin) => {
             let name = format!("mamori_t_{}", uuid::Uuid::now_v7().simple());
@@ -42,7 +45,13 @@ async fn engines() -> Vec<Engine> {
                 None => panic!("MAMORI_TEST_POSTGRES_URL has no database name"),
             };
             let store = Store::open_postgres(&url).await.unwrap();
-            list.push(Engine { name: "postgres", store, raw_url: url, _dir: None });
+            list.push(Engine {
+                name: "postgres",
+                store,
+                location: mamori_store::Location::Postgres(url.clone()),
+                raw_url: url,
+                _dir: None,
+            });
         }
         Err(_) if std::env::var("CI").as_deref() == Ok("true") => panic!("CI requires PostgreSQL: MAMORI_TEST_POSTGRES_URL is not set"),
         Err(_) => eprintln!("SKIP postgres: MAMORI_TEST_POSTGRES_URL is not set; testing SQLite only"),
@@ -447,6 +456,32 @@ async fn concurrent_appends_keep_one_chain() {
         }
         assert_eq!(e.store.journal_length(fx.org).await.unwrap(), before + 200, "{}", e.name);
         let report = e.store.verify().await.unwrap();
+        assert!(report.is_intact(), "{}: {:?}", e.name, report.organisations);
+    }
+}
+
+/// Two app instances (two stores, each with its own connections and, on SQLite, its own
+/// writer) appending to the same organisation keep one chain.
+#[tokio::test]
+async fn two_instances_keep_one_chain() {
+    for e in engines().await {
+        let fx = std::sync::Arc::new(fixture(&e.store, "two").await);
+        let second = Store::open(&e.location).await.unwrap();
+        let before = e.store.journal_length(fx.org).await.unwrap();
+        let mut tasks = Vec::new();
+        for (t, store) in [e.store.clone(), second.clone(), e.store.clone(), second.clone()].into_iter().enumerate() {
+            let fx = fx.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..20 {
+                    create(&store, &fx, &asset(&format!("二重 {t}-{i}"), fx.unit_a, 1, None, None)).await;
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(e.store.journal_length(fx.org).await.unwrap(), before + 80, "{}", e.name);
+        let report = second.verify().await.unwrap();
         assert!(report.is_intact(), "{}: {:?}", e.name, report.organisations);
     }
 }

@@ -2,8 +2,9 @@
 //! after reopening, every append it acknowledged is present and the journal verifies. Then a
 //! backup taken while another writer runs restores to a database that verifies.
 //!
-//! The writer is this test binary run again with `MAMORI_DURABILITY_WRITER=DIR`: it appends
-//! records and prints each id after its commit returned.
+//! The writer is this test binary run again with `MAMORI_DURABILITY_WRITER=DIR` and only the
+//! test that started it: in that mode the test appends records forever and prints each id after
+//! its commit returned.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed expectation is the test failing
 
@@ -61,10 +62,11 @@ async fn write_forever(dir: &Path) {
     }
 }
 
-/// Starts a writer on `dir` and returns it with a reader of its acknowledgements.
-fn spawn_writer(dir: &Path) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
+/// Starts a writer on `dir`: this test binary again, running only `test` in writer mode.
+/// Returns it with a reader of its acknowledgements.
+fn spawn_writer(dir: &Path, test: &str) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
     let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "writer_process", "--nocapture", "--test-threads=1"])
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
         .env(WRITER_ENV, dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -90,23 +92,28 @@ fn read_acks(reader: &mut BufReader<std::process::ChildStdout>, count: usize) ->
     acked
 }
 
-/// Not a test on its own: the body of the writer process (does nothing unless asked to).
-#[test]
-fn writer_process() {
+/// In a writer process (this test binary started again by `spawn_writer`), appends forever
+/// instead of running the test.
+fn writer_mode() {
     if let Ok(dir) = std::env::var(WRITER_ENV) {
         tokio::runtime::Runtime::new().expect("runtime").block_on(write_forever(Path::new(&dir)));
     }
 }
 
-#[tokio::test]
-async fn acknowledged_appends_survive_sigkill() {
+#[test]
+fn acknowledged_appends_survive_sigkill() {
+    writer_mode();
+    tokio::runtime::Runtime::new().expect("runtime").block_on(sigkill_scenario());
+}
+
+async fn sigkill_scenario() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
         let store = Store::open_sqlite(dir.path()).await.expect("open");
         setup(&store).await;
         store.close().await;
     }
-    let (mut child, mut reader) = spawn_writer(dir.path());
+    let (mut child, mut reader) = spawn_writer(dir.path(), "acknowledged_appends_survive_sigkill");
     let acked = read_acks(&mut reader, 300);
     child.kill().expect("SIGKILL"); // Child::kill sends SIGKILL on Unix.
     child.wait().expect("wait");
@@ -134,15 +141,20 @@ async fn acknowledged_appends_survive_sigkill() {
     assert!(report.organisations[0].records >= acked.len() as i64);
 }
 
-#[tokio::test]
-async fn backup_taken_during_writes_verifies() {
+#[test]
+fn backup_taken_during_writes_verifies() {
+    writer_mode();
+    tokio::runtime::Runtime::new().expect("runtime").block_on(backup_scenario());
+}
+
+async fn backup_scenario() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
         let store = Store::open_sqlite(dir.path()).await.expect("open");
         setup(&store).await;
         store.close().await;
     }
-    let (mut child, mut reader) = spawn_writer(dir.path());
+    let (mut child, mut reader) = spawn_writer(dir.path(), "backup_taken_during_writes_verifies");
     read_acks(&mut reader, 50);
     let store = Store::open_sqlite(dir.path()).await.expect("open while writing");
     let restore = tempfile::tempdir().expect("tempdir");
