@@ -4,24 +4,67 @@ use mamori_core::ids::PersonId;
 use mamori_core::journal::{ChainHead, EventDraft, EventHeader, SealedEvent, seal};
 use sqlx::{AnyConnection, Row};
 
-use crate::time_text;
+use crate::writer::HeadCache;
 use crate::{Store, StoreError};
 
 /// Seals and inserts events at the end of their organisation's chain; a database trigger moves
 /// the head (`journal_heads`) to each inserted event, in the same transaction. Must run inside the
-/// command's transaction. The first statement locks the chain head (a row lock on PostgreSQL,
-/// the database write lock on SQLite), so appends from several app instances keep one order and
-/// a reader of the head never races a writer.
-pub(crate) async fn append(conn: &mut AnyConnection, drafts: Vec<EventDraft>) -> Result<Vec<SealedEvent>, StoreError> {
+/// command's transaction. `heads` is the group writer's cache, given only by commands that the
+/// SQLite group writer runs (see writer.rs).
+pub(crate) async fn append(
+    conn: &mut AnyConnection,
+    drafts: Vec<EventDraft>,
+    heads: Option<&HeadCache>,
+) -> Result<Vec<SealedEvent>, StoreError> {
+    let sealed = seal_at_head(conn, drafts, heads).await?;
+    for event in &sealed {
+        bind_event(sqlx::query(INSERT_EVENT), event).execute(&mut *conn).await?;
+    }
+    Ok(sealed)
+}
+
+/// Seals events onto their organisation's chain head without inserting them: the caller inserts
+/// them with [`INSERT_EVENT`] in the same transaction, in order. The first statement locks the
+/// chain head (a row lock on PostgreSQL, the database write lock on SQLite), so appends from
+/// several app instances keep one order and a reader of the head never races a writer. Inside
+/// the SQLite group writer, a head this group already read or wrote comes from `heads`.
+pub(crate) async fn seal_at_head(
+    conn: &mut AnyConnection,
+    drafts: Vec<EventDraft>,
+    heads: Option<&HeadCache>,
+) -> Result<Vec<SealedEvent>, StoreError> {
     let Some(first) = drafts.first() else {
         return Ok(Vec::new());
     };
     let org = first.org;
+    let mut head = match heads.and_then(|h| h.get(org)) {
+        Some(head) => head,
+        None => read_head(conn, org).await?,
+    };
+    let mut sealed_events = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        if draft.org != org {
+            return Err(StoreError::Corrupt("one command appended to two organisations' journals".to_string()));
+        }
+        let sealed = seal(&head, draft)?;
+        head = ChainHead { seq: sealed.seq, hash: sealed.hash.clone() };
+        sealed_events.push(sealed);
+    }
+    // The head in the database follows each insert through the trigger `journal_advances_head`;
+    // the cache follows here (a failed command empties it).
+    if let Some(heads) = heads {
+        heads.set(org, head);
+    }
+    Ok(sealed_events)
+}
+
+/// Locks and reads an organisation's chain head, creating it at genesis for a new chain.
+async fn read_head(conn: &mut AnyConnection, org: mamori_core::ids::OrgId) -> Result<ChainHead, StoreError> {
     let row = sqlx::query("UPDATE journal_heads SET seq = seq WHERE org_id = $1 RETURNING seq, hash")
         .bind(org.to_string())
         .fetch_optional(&mut *conn)
         .await?;
-    let mut head = match row {
+    Ok(match row {
         Some(row) => ChainHead { seq: row.try_get("seq")?, hash: row.try_get("hash")? },
         None => {
             let genesis = ChainHead::genesis();
@@ -33,42 +76,38 @@ pub(crate) async fn append(conn: &mut AnyConnection, drafts: Vec<EventDraft>) ->
                 .await?;
             genesis
         }
-    };
-    let mut sealed_events = Vec::with_capacity(drafts.len());
-    for draft in drafts {
-        if draft.org != org {
-            return Err(StoreError::Corrupt("one command appended to two organisations' journals".to_string()));
-        }
-        let at = time_text::to_text(draft.at);
-        let sealed = seal(&head, draft)?;
-        insert(conn, &sealed, &at).await?;
-        head = ChainHead { seq: sealed.seq, hash: sealed.hash.clone() };
-        sealed_events.push(sealed);
-    }
-    // The head follows each insert through the trigger `journal_advances_head`.
-    Ok(sealed_events)
+    })
 }
 
-async fn insert(conn: &mut AnyConnection, e: &SealedEvent, at: &str) -> Result<(), StoreError> {
+/// Inserts one sealed event; its ten values are bound as `$1`..`$10` by [`bind_event`], so other
+/// statements can follow it in one SQLite round trip with their values from `$11`.
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO journal (org_id, seq, hash, header, payload, kind, entity_type, entity_id, at, actor_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// The `at` column: the header's RFC 3339 time as fixed-width UTC text (time_text).
+fn column_time(rfc3339: &str) -> String {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .map(crate::time_text::to_text)
+        .unwrap_or_else(|_| rfc3339.to_string())
+}
+
+/// Binds an event's values for [`INSERT_EVENT`].
+pub(crate) fn bind_event<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    e: &SealedEvent,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
     let h: &EventHeader = &e.header;
     let kind = serde_json::to_value(h.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-    sqlx::query(
-        "INSERT INTO journal (org_id, seq, hash, header, payload, kind, entity_type, entity_id, at, actor_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(e.org.to_string())
-    .bind(e.seq)
-    .bind(e.hash.clone())
-    .bind(e.header_bytes.clone())
-    .bind(e.payload_bytes.clone())
-    .bind(kind)
-    .bind(h.entity_type.clone())
-    .bind(h.entity_id.clone())
-    .bind(at.to_string())
-    .bind(h.actor.map(|a| a.to_string()))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    q.bind(e.org.to_string())
+        .bind(e.seq)
+        .bind(e.hash.clone())
+        .bind(e.header_bytes.clone())
+        .bind(e.payload_bytes.clone())
+        .bind(kind)
+        .bind(h.entity_type.clone())
+        .bind(h.entity_id.clone())
+        .bind(column_time(&h.at))
+        .bind(h.actor.map(|a| a.to_string()))
 }
 
 /// One event of an entity's history, with the actor's name resolved.

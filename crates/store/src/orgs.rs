@@ -64,6 +64,7 @@ impl Store {
         journal::append(
             &mut tx,
             vec![ctx.event(EventKind::OrganisationCreated, "organisation", ctx.org, json!({"after": {"slug": slug, "name": name}}))],
+            None,
         )
         .await?;
         tx.commit().await?;
@@ -102,6 +103,7 @@ impl Store {
                 unit.id,
                 json!({"after": {"code": unit.code, "name": unit.name, "parent": unit.parent}}),
             )],
+            None,
         )
         .await?;
         let inserted = sqlx::query(

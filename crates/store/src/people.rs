@@ -93,7 +93,7 @@ impl Store {
             json!({"after": {"email": p.email, "display_name": p.display_name, "must_change_password": p.must_change_password}}),
         )];
         drafts.extend(p.roles.iter().map(|a| draft(ctx, EventKind::RoleGranted, p.id, json!({"after": role_payload(a)}))));
-        journal::append(&mut tx, drafts).await?;
+        journal::append(&mut tx, drafts, None).await?;
         let at = time_text::to_text(ctx.at);
         let inserted = sqlx::query(
             "INSERT INTO people (id, org_id, email, display_name, lang, password_hash, must_change_password, failed_attempts, locked_until, active, created_at) \
@@ -138,7 +138,8 @@ impl Store {
     /// Grants a role (a permission change, journaled).
     pub async fn grant_role(&self, ctx: &Ctx, person: PersonId, assignment: &RoleAssignment) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        journal::append(&mut tx, vec![draft(ctx, EventKind::RoleGranted, person, json!({"after": role_payload(assignment)}))]).await?;
+        journal::append(&mut tx, vec![draft(ctx, EventKind::RoleGranted, person, json!({"after": role_payload(assignment)}))], None)
+            .await?;
         self.person_in(&mut tx, ctx.org, person).await?;
         insert_role(&mut tx, ctx, person, assignment, &time_text::to_text(ctx.at)).await?;
         tx.commit().await?;
@@ -148,7 +149,8 @@ impl Store {
     /// Withdraws a role (a permission change, journaled).
     pub async fn withdraw_role(&self, ctx: &Ctx, person: PersonId, assignment: &RoleAssignment) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        journal::append(&mut tx, vec![draft(ctx, EventKind::RoleWithdrawn, person, json!({"before": role_payload(assignment)}))]).await?;
+        journal::append(&mut tx, vec![draft(ctx, EventKind::RoleWithdrawn, person, json!({"before": role_payload(assignment)}))], None)
+            .await?;
         let done = sqlx::query("DELETE FROM role_assignments WHERE org_id = $1 AND person_id = $2 AND role = $3 AND unit_id = $4")
             .bind(ctx.org.to_string())
             .bind(person.to_string())
@@ -244,7 +246,7 @@ impl Store {
             let until = state.locked_until.map(time_text::to_text);
             drafts.push(draft(ctx, EventKind::AccountLocked, person, json!({"locked_until": until})));
         }
-        journal::append(&mut tx, drafts).await?;
+        journal::append(&mut tx, drafts, None).await?;
         sqlx::query("UPDATE people SET failed_attempts = $3, locked_until = $4 WHERE org_id = $1 AND id = $2")
             .bind(ctx.org.to_string())
             .bind(person.to_string())
@@ -260,7 +262,7 @@ impl Store {
     /// transaction with the journal event.
     pub async fn record_sign_in_success(&self, ctx: &Ctx, person: PersonId, session: &crate::NewSession) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        journal::append(&mut tx, vec![draft(ctx, EventKind::LoginSucceeded, person, json!({}))]).await?;
+        journal::append(&mut tx, vec![draft(ctx, EventKind::LoginSucceeded, person, json!({}))], None).await?;
         sqlx::query("UPDATE people SET failed_attempts = 0, locked_until = NULL WHERE org_id = $1 AND id = $2")
             .bind(ctx.org.to_string())
             .bind(person.to_string())
@@ -285,7 +287,7 @@ impl Store {
     /// Sets a new password (already checked against the policy and hashed), journaled without it.
     pub async fn set_password(&self, ctx: &Ctx, person: PersonId, password_hash: &str, must_change: bool) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        journal::append(&mut tx, vec![draft(ctx, EventKind::PasswordChanged, person, json!({"must_change_password": must_change}))])
+        journal::append(&mut tx, vec![draft(ctx, EventKind::PasswordChanged, person, json!({"must_change_password": must_change}))], None)
             .await?;
         let at = time_text::to_text(ctx.at);
         let done = sqlx::query("UPDATE people SET password_hash = $3, must_change_password = $4, failed_attempts = 0, locked_until = NULL WHERE org_id = $1 AND id = $2")
@@ -312,7 +314,7 @@ impl Store {
     /// Sets a person's interface language (`None`: follow the browser).
     pub async fn set_language(&self, ctx: &Ctx, person: PersonId, lang: Option<Lang>) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        journal::append(&mut tx, vec![draft(ctx, EventKind::PreferenceChanged, person, json!({"after": {"lang": lang}}))]).await?;
+        journal::append(&mut tx, vec![draft(ctx, EventKind::PreferenceChanged, person, json!({"after": {"lang": lang}}))], None).await?;
         sqlx::query("UPDATE people SET lang = $3 WHERE org_id = $1 AND id = $2")
             .bind(ctx.org.to_string())
             .bind(person.to_string())

@@ -20,6 +20,7 @@ use sqlx::{AnyConnection, Arguments, Row};
 use time::OffsetDateTime;
 
 use crate::journal::person_id;
+use crate::writer::HeadCache;
 use crate::{Backend, Ctx, Store, StoreError, journal, time_text};
 
 /// A record as the current-state table holds it.
@@ -234,9 +235,65 @@ const RECORD_COLUMNS: &str =
     "id, org_id, register, version, title, classification, unit_id, owner_id, document, created_at, created_by, updated_at, updated_by";
 
 /// Takes the organisation's chain-head lock for the rest of the transaction (see journal::append).
-async fn lock_head(conn: &mut AnyConnection, ctx: &Ctx) -> Result<(), StoreError> {
+/// Inside the SQLite group writer (`heads` given) the group already holds the write lock.
+async fn lock_head(conn: &mut AnyConnection, ctx: &Ctx, heads: Option<&HeadCache>) -> Result<(), StoreError> {
+    if heads.is_some() {
+        return Ok(());
+    }
     sqlx::query("UPDATE journal_heads SET seq = seq WHERE org_id = $1").bind(ctx.org.to_string()).execute(&mut *conn).await?;
     Ok(())
+}
+
+/// A record's index slot values, in slot order.
+fn slots(valid: &ValidRecord) -> ([Option<String>; TEXT_SLOTS], [Option<f64>; NUMBER_SLOTS]) {
+    let mut text: [Option<String>; TEXT_SLOTS] = Default::default();
+    let mut number: [Option<f64>; NUMBER_SLOTS] = Default::default();
+    for (slot, value) in &valid.index {
+        match (slot, value) {
+            (Slot::Text(i), IndexValue::Text(t)) if *i < TEXT_SLOTS => text[*i] = Some(t.clone()),
+            (Slot::Number(i), IndexValue::Number(n)) if *i < NUMBER_SLOTS => number[*i] = Some(*n),
+            _ => {}
+        }
+    }
+    (text, number)
+}
+
+/// Inserts a new record's current state: ten values bound by [`bind_record`] as `$1`..`$10`.
+const INSERT_RECORD: &str = "INSERT INTO records (id, org_id, register, version, title, classification, unit_id, owner_id, document, created_at, created_by, updated_at, updated_by) \
+     VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $9, $10)";
+
+/// [`INSERT_RECORD`] with its values at `$11`..`$20`, after a journal event's ten.
+const INSERT_RECORD_FROM_11: &str = "INSERT INTO records (id, org_id, register, version, title, classification, unit_id, owner_id, document, created_at, created_by, updated_at, updated_by) \
+     VALUES ($11, $12, $13, 1, $14, $15, $16, $17, $18, $19, $20, $19, $20)";
+
+/// The index row on SQLite, after the event and the record: id, classification, unit and owner
+/// from the record's values, then the scope at `$21`, text slots `$22`..`$29`, numbers `$30`..`$35`.
+const INSERT_INDEX_SQLITE_FROM_21: &str = "INSERT INTO record_index (id, scope, classification, unit_id, owner_id, t1, t2, t3, t4, t5, t6, t7, t8, n1, n2, n3, n4, n5, n6) \
+     VALUES ($11, $21, $15, $16, $17, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)";
+
+/// The search terms (`$36`) of the index row just inserted.
+const INSERT_SEARCH_SQLITE: &str = "INSERT INTO record_search (rowid, terms) VALUES (last_insert_rowid(), $36)";
+
+/// Binds a new record's ten values for [`INSERT_RECORD`].
+fn bind_record<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ctx: &Ctx,
+    register: &RegisterType,
+    id: RecordId,
+    valid: &ValidRecord,
+    doc: &Value,
+    at: &str,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    q.bind(id.to_string())
+        .bind(ctx.org.to_string())
+        .bind(register.key().to_string())
+        .bind(valid.title.clone())
+        .bind(valid.classification.level())
+        .bind(valid.unit.map(|u| u.to_string()))
+        .bind(valid.owner.map(|o| o.to_string()))
+        .bind(doc.to_string())
+        .bind(at.to_string())
+        .bind(ctx.actor.map(|a| a.to_string()))
 }
 
 /// The document stored for a record and in its journal events.
@@ -249,6 +306,11 @@ fn facts(valid: &ValidRecord) -> Value {
 }
 
 impl Store {
+    /// The group writer's chain-head cache, for commands that run inside it (SQLite).
+    pub(crate) fn group_heads(&self) -> Option<&HeadCache> {
+        self.writer.as_ref().map(|w| &w.heads)
+    }
+
     /// Creates a record (validated by core beforehand) and journals it.
     pub async fn create_record(
         &self,
@@ -293,7 +355,7 @@ impl Store {
         kind: EventKind,
     ) -> Result<(), StoreError> {
         let doc = document(valid);
-        journal::append(
+        let sealed = journal::seal_at_head(
             conn,
             vec![ctx.event(
                 kind,
@@ -301,25 +363,28 @@ impl Store {
                 id,
                 json!({"register": register.key(), "version": 1, "before": Value::Null, "after": doc, "facts": facts(valid)}),
             )],
+            self.group_heads(),
         )
         .await?;
+        let event = sealed.first().ok_or_else(|| StoreError::Corrupt("no event sealed".to_string()))?;
         let at = time_text::to_text(ctx.at);
-        sqlx::query(
-            "INSERT INTO records (id, org_id, register, version, title, classification, unit_id, owner_id, document, created_at, created_by, updated_at, updated_by) \
-             VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $9, $10)",
-        )
-        .bind(id.to_string())
-        .bind(ctx.org.to_string())
-        .bind(register.key().to_string())
-        .bind(valid.title.clone())
-        .bind(valid.classification.level())
-        .bind(valid.unit.map(|u| u.to_string()))
-        .bind(valid.owner.map(|o| o.to_string()))
-        .bind(doc.to_string())
-        .bind(at)
-        .bind(ctx.actor.map(|a| a.to_string()))
-        .execute(&mut *conn)
-        .await?;
+        let (text, number) = slots(valid);
+        if self.backend() == Backend::Sqlite {
+            // One round trip: the event, the record, its index row and its search terms.
+            let sql = format!("{}; {INSERT_RECORD_FROM_11}; {INSERT_INDEX_SQLITE_FROM_21}; {INSERT_SEARCH_SQLITE}", journal::INSERT_EVENT);
+            let mut q = bind_record(journal::bind_event(sqlx::query(sqlx::AssertSqlSafe(sql)), event), ctx, register, id, valid, &doc, &at)
+                .bind(scope);
+            for t in text {
+                q = q.bind(t);
+            }
+            for n in number {
+                q = q.bind(n);
+            }
+            q.bind(valid.search_terms.clone()).execute(&mut *conn).await?;
+            return Ok(());
+        }
+        journal::bind_event(sqlx::query(journal::INSERT_EVENT), event).execute(&mut *conn).await?;
+        bind_record(sqlx::query(INSERT_RECORD), ctx, register, id, valid, &doc, &at).execute(&mut *conn).await?;
         self.write_index(conn, scope, id, valid, true).await
     }
 
@@ -332,15 +397,7 @@ impl Store {
         valid: &ValidRecord,
         is_new: bool,
     ) -> Result<(), StoreError> {
-        let mut text: [Option<String>; TEXT_SLOTS] = Default::default();
-        let mut number: [Option<f64>; NUMBER_SLOTS] = Default::default();
-        for (slot, value) in &valid.index {
-            match (slot, value) {
-                (Slot::Text(i), IndexValue::Text(t)) if *i < TEXT_SLOTS => text[*i] = Some(t.clone()),
-                (Slot::Number(i), IndexValue::Number(n)) if *i < NUMBER_SLOTS => number[*i] = Some(*n),
-                _ => {}
-            }
-        }
+        let (text, number) = slots(valid);
         if !is_new {
             let old = sqlx::query("SELECT rid FROM record_index WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *conn).await?;
             if let (Some(row), Backend::Sqlite) = (old, self.backend()) {
@@ -401,7 +458,7 @@ impl Store {
             Box::pin(async move {
                 // Lock the chain head first so that the read in update_in sees the latest
                 // committed version and no other command changes the record before this commits.
-                lock_head(conn, &c).await?;
+                lock_head(conn, &c, this.group_heads()).await?;
                 this.update_in(conn, &c, &reg, scope, id, expected_version, &v).await
             })
         })
@@ -446,6 +503,7 @@ impl Store {
                 id,
                 json!({"register": register.key(), "version": version, "before": before, "after": after, "facts": facts(valid)}),
             )],
+            self.group_heads(),
         )
         .await?;
         sqlx::query(
@@ -475,7 +533,7 @@ impl Store {
         let (this, c, reg, rows, source) = (self.clone(), ctx.clone(), register.clone(), rows.to_vec(), source.to_string());
         self.write(move |conn| {
             Box::pin(async move {
-                lock_head(conn, &c).await?;
+                lock_head(conn, &c, this.group_heads()).await?;
                 for row in &rows {
                     match row {
                         ImportRow::Create { id, valid } => {
@@ -487,6 +545,7 @@ impl Store {
                 journal::append(
                     conn,
                     vec![c.event(EventKind::RecordsImported, "register", reg.key(), json!({"count": rows.len(), "source": source}))],
+                    this.group_heads(),
                 )
                 .await?;
                 Ok(rows.len())

@@ -132,7 +132,7 @@ impl Store {
     pub async fn end_session(&self, ctx: &Ctx, token_hash: &str) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         if let Some(person) = ctx.actor {
-            journal::append(&mut tx, vec![ctx.event(EventKind::Logout, "person", person, json!({}))]).await?;
+            journal::append(&mut tx, vec![ctx.event(EventKind::Logout, "person", person, json!({}))], None).await?;
         }
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1 AND org_id = $2")
             .bind(token_hash.to_string())
@@ -160,6 +160,7 @@ impl Store {
         journal::append(
             &mut tx,
             vec![ctx.event(EventKind::TokenCreated, "api_token", id, json!({"after": {"name": name, "person": person}}))],
+            None,
         )
         .await?;
         sqlx::query("INSERT INTO api_tokens (id, org_id, person_id, name, token_hash, created_at, revoked_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL)")
@@ -204,7 +205,7 @@ impl Store {
     pub async fn revoke_api_token(&self, ctx: &Ctx, id: TokenId) -> Result<(), StoreError> {
         let person = ctx.actor.ok_or(StoreError::NotFound("person"))?;
         let mut tx = self.pool().begin().await?;
-        journal::append(&mut tx, vec![ctx.event(EventKind::TokenRevoked, "api_token", id, json!({}))]).await?;
+        journal::append(&mut tx, vec![ctx.event(EventKind::TokenRevoked, "api_token", id, json!({}))], None).await?;
         let done =
             sqlx::query("UPDATE api_tokens SET revoked_at = $4 WHERE id = $1 AND org_id = $2 AND person_id = $3 AND revoked_at IS NULL")
                 .bind(id.to_string())

@@ -6,15 +6,45 @@
 //! runs each inside its own SAVEPOINT (a command that fails is rolled back alone and reports its
 //! own error), commits them together with one fsync, and only then answers each caller. A
 //! caller is never told "done" before its command is durable.
+//!
+//! While a group runs, the writer holds SQLite's write lock (`BEGIN IMMEDIATE`), so nobody else
+//! can move a chain head: the group keeps the heads it has read or written in a [`HeadCache`],
+//! and commands after the first of an organisation seal their events without reading the head
+//! again. The cache is emptied before each group, after each failed command (whose savepoint
+//! rollback undid its appends) and after each commit.
 
 use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 
+use mamori_core::ids::OrgId;
+use mamori_core::journal::ChainHead;
 use sqlx::{AnyConnection, AnyPool, Executor};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{Store, StoreError};
+
+/// The chain heads known inside the running group (see the module comment).
+#[derive(Clone, Default)]
+pub(crate) struct HeadCache(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<OrgId, ChainHead>>>);
+
+impl HeadCache {
+    pub(crate) fn get(&self, org: OrgId) -> Option<ChainHead> {
+        self.0.lock().ok().and_then(|m| m.get(&org).cloned())
+    }
+
+    pub(crate) fn set(&self, org: OrgId, head: ChainHead) {
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(org, head);
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut m) = self.0.lock() {
+            m.clear();
+        }
+    }
+}
 
 /// Most commands committed together.
 const MAX_GROUP: usize = 512;
@@ -32,17 +62,20 @@ struct Pending {
 #[derive(Clone)]
 pub(crate) struct GroupWriter {
     queue: mpsc::Sender<Pending>,
+    /// Valid only inside commands that this writer runs.
+    pub(crate) heads: HeadCache,
 }
 
 impl GroupWriter {
     pub(crate) fn start(pool: AnyPool) -> GroupWriter {
         let (queue, receiver) = mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(run(pool, receiver));
-        GroupWriter { queue }
+        let heads = HeadCache::default();
+        tokio::spawn(run(pool, receiver, heads.clone()));
+        GroupWriter { queue, heads }
     }
 }
 
-async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>) {
+async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>, heads: HeadCache) {
     while let Some(first) = receiver.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -51,11 +84,13 @@ async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>) {
                 Err(_) => break,
             }
         }
-        commit_group(&pool, group).await;
+        heads.clear();
+        commit_group(&pool, group, &heads).await;
+        heads.clear();
     }
 }
 
-async fn commit_group(pool: &AnyPool, group: Vec<Pending>) {
+async fn commit_group(pool: &AnyPool, group: Vec<Pending>, heads: &HeadCache) {
     let mut conn = match pool.acquire().await {
         Ok(c) => c,
         Err(e) => return fail_all(group, &e.to_string()),
@@ -73,6 +108,10 @@ async fn commit_group(pool: &AnyPool, group: Vec<Pending>) {
             Err(e) => Err(StoreError::CommitFailed(e.clone())),
             Ok(()) => (pending.job)(&mut conn).await,
         };
+        if outcome.is_err() {
+            // Its savepoint is rolled back below, and with it any head it moved.
+            heads.clear();
+        }
         let last = i + 1 == count;
         let end = match (outcome.is_ok(), last) {
             (true, true) => "RELEASE command",
