@@ -5,6 +5,7 @@
 //! so that `store` only records and `web` only enforces what `core` decided.
 
 pub mod authz;
+pub mod catalog;
 pub mod classification;
 pub mod error;
 pub mod expr;

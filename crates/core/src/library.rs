@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::authz::Grant;
+use crate::catalog::{Catalog, CatalogDef, CatalogLimits, MappingDef, check_mapping, parse_catalog_ref};
 use crate::error::CoreError;
 use crate::register::{RegisterType, RegisterTypeDef};
 use crate::text::Text;
 
 /// Largest library file accepted (an organisation's own definitions come through the same parser).
-const MAX_LIBRARY_FILE: usize = 1024 * 1024;
+const MAX_LIBRARY_FILE: usize = 4 * 1024 * 1024;
 
 /// A role's stable key, such as `ciso` or `department_head`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -92,6 +93,8 @@ struct RolesFile {
 pub struct Library {
     roles: Vec<RoleDef>,
     registers: BTreeMap<String, RegisterType>,
+    catalogs: Vec<std::sync::Arc<Catalog>>,
+    mappings: Vec<MappingDef>,
 }
 
 /// The built-in library files, embedded at compile time.
@@ -99,10 +102,73 @@ const BUILTIN_ROLES: (&str, &str) = ("library/roles.yaml", include_str!("../../.
 const BUILTIN_REGISTERS: &[(&str, &str)] =
     &[("library/registers/information_assets.yaml", include_str!("../../../library/registers/information_assets.yaml"))];
 
+/// The built-in catalogs (`library/catalogs/`), one file per edition.
+const BUILTIN_CATALOGS: &[(&str, &str)] = &[
+    ("library/catalogs/kubota-supplier-2.0.yaml", include_str!("../../../library/catalogs/kubota-supplier-2.0.yaml")),
+    ("library/catalogs/abs-operation-rules-2025.yaml", include_str!("../../../library/catalogs/abs-operation-rules-2025.yaml")),
+    ("library/catalogs/space-contractor-checklist-9-1.yaml", include_str!("../../../library/catalogs/space-contractor-checklist-9-1.yaml")),
+    ("library/catalogs/seed003-regulations.yaml", include_str!("../../../library/catalogs/seed003-regulations.yaml")),
+    ("library/catalogs/seed001-regulations.yaml", include_str!("../../../library/catalogs/seed001-regulations.yaml")),
+    ("library/catalogs/iso27001-2013.yaml", include_str!("../../../library/catalogs/iso27001-2013.yaml")),
+    ("library/catalogs/iso27001-2022.yaml", include_str!("../../../library/catalogs/iso27001-2022.yaml")),
+    ("library/catalogs/nist-csf-2.0.yaml", include_str!("../../../library/catalogs/nist-csf-2.0.yaml")),
+];
+
+/// The built-in mappings between catalogs (`library/mappings/`).
+const BUILTIN_MAPPINGS: &[(&str, &str)] = &[
+    ("library/mappings/iso27001-2013-to-2022.yaml", include_str!("../../../library/mappings/iso27001-2013-to-2022.yaml")),
+    (
+        "library/mappings/seed003-chapters-to-nist-csf-2.0.yaml",
+        include_str!("../../../library/mappings/seed003-chapters-to-nist-csf-2.0.yaml"),
+    ),
+];
+
 impl Library {
     /// The library shipped with Mamori.
     pub fn builtin() -> Result<Library, CoreError> {
-        Library::from_sources(BUILTIN_ROLES, BUILTIN_REGISTERS)
+        Library::from_sources(BUILTIN_ROLES, BUILTIN_REGISTERS)?.with_catalogs(BUILTIN_CATALOGS, BUILTIN_MAPPINGS)
+    }
+
+    /// Adds catalogs and mappings given as (file name, content) pairs. Every mapping must name
+    /// catalogs of this library and refs that exist in them.
+    pub fn with_catalogs(mut self, catalogs: &[(&str, &str)], mappings: &[(&str, &str)]) -> Result<Library, CoreError> {
+        for (file, content) in catalogs {
+            let def: CatalogDef = parse_yaml(file, content)?;
+            let catalog = Catalog::check(def, &CatalogLimits::default())
+                .map_err(|e| CoreError::LibraryInvalid { file: file.to_string(), detail: e.to_string() })?;
+            if self.catalog(catalog.key(), Some(catalog.edition())).is_some() {
+                return Err(CoreError::LibraryInvalid { file: file.to_string(), detail: "catalog edition declared twice".to_string() });
+            }
+            self.catalogs.push(std::sync::Arc::new(catalog));
+        }
+        for (file, content) in mappings {
+            let def: MappingDef = parse_yaml(file, content)?;
+            let side = |text: &str| {
+                let (key, edition) = parse_catalog_ref(text);
+                self.catalog(key, edition).ok_or_else(|| CoreError::LibraryInvalid {
+                    file: file.to_string(),
+                    detail: format!("mapping names catalog {text:?}, which the library does not have"),
+                })
+            };
+            let (source, target) = (side(&def.source)?, side(&def.target)?);
+            check_mapping(&def, source, target).map_err(|e| CoreError::LibraryInvalid { file: file.to_string(), detail: e.to_string() })?;
+            self.mappings.push(def);
+        }
+        Ok(self)
+    }
+
+    /// The built-in catalogs, in file order.
+    pub fn catalogs(&self) -> &[std::sync::Arc<Catalog>] {
+        &self.catalogs
+    }
+
+    /// A catalog by key, and edition when given (else the last edition declared).
+    pub fn catalog(&self, key: &str, edition: Option<&str>) -> Option<&std::sync::Arc<Catalog>> {
+        self.catalogs.iter().rev().find(|c| c.key() == key && edition.is_none_or(|e| c.edition() == e))
+    }
+
+    pub fn mappings(&self) -> &[MappingDef] {
+        &self.mappings
     }
 
     /// Parses and checks a roles file and register files given as (file name, content) pairs.
@@ -125,7 +191,7 @@ impl Library {
                 return Err(CoreError::LibraryInvalid { file: file.to_string(), detail: "register key declared twice".to_string() });
             }
         }
-        Ok(Library { roles: roles_file.roles, registers: map })
+        Ok(Library { roles: roles_file.roles, registers: map, catalogs: Vec::new(), mappings: Vec::new() })
     }
 
     pub fn roles(&self) -> &[RoleDef] {

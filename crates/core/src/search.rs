@@ -17,6 +17,12 @@ fn is_cjk(c: char) -> bool {
         | 0x20000..=0x2FFFF)
 }
 
+/// A text NFKC-normalised and lower-cased, for plain substring matching (full-width Latin and
+/// half-width katakana match their usual forms).
+pub fn normalise(text: &str) -> String {
+    text.nfkc().collect::<String>().to_lowercase()
+}
+
 /// The terms of a text, space-separated.
 pub fn terms(text: &str) -> String {
     term_list(text).join(" ")
@@ -24,7 +30,7 @@ pub fn terms(text: &str) -> String {
 
 /// The terms of a text as a list (used to build queries).
 pub fn term_list(text: &str) -> Vec<String> {
-    let normalised: String = text.nfkc().collect::<String>().to_lowercase();
+    let normalised = normalise(text);
     let mut out = Vec::new();
     let mut word = String::new();
     let mut cjk_run: Vec<char> = Vec::new();

@@ -3,6 +3,7 @@
 //! Exit status: 0 on success, 1 on a user error (message on stderr in Japanese and English),
 //! 2 on misuse (clap's own usage errors).
 
+mod catalogs;
 mod demo;
 
 use std::net::SocketAddr;
@@ -98,6 +99,11 @@ enum Command {
         #[command(subcommand)]
         command: RegisterCommand,
     },
+    /// Catalogs: requirement sets such as customers' supplier standards and reference frameworks.
+    Catalog {
+        #[command(subcommand)]
+        command: catalogs::CatalogCommand,
+    },
     /// Personal API tokens.
     Token {
         #[command(subcommand)]
@@ -178,13 +184,13 @@ enum TokenCommand {
 }
 
 /// A user error: printed on stderr in both languages, exit status 1.
-struct UserError {
+pub(crate) struct UserError {
     ja: String,
     en: String,
 }
 
 impl UserError {
-    fn new(ja: impl Into<String>, en: impl Into<String>) -> UserError {
+    pub(crate) fn new(ja: impl Into<String>, en: impl Into<String>) -> UserError {
         UserError { ja: ja.into(), en: en.into() }
     }
 }
@@ -285,6 +291,7 @@ async fn run(command: Command) -> Result<(), UserError> {
             }
             Ok(())
         }
+        Command::Catalog { command } => catalogs::run(&library()?, command),
         Command::Demo { data, listen } => {
             let store = open(&data).await?;
             let config = WebConfig::default();
