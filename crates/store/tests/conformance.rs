@@ -437,26 +437,34 @@ async fn the_journal_refuses_updates_and_deletes() {
     }
 }
 
+/// Appends `per_task` records from each of `stores` (all on `e`'s database) at once, then checks
+/// that the chain grew by every one of them and verifies from the last store.
+async fn append_at_once(e: &Engine, fx: std::sync::Arc<Fixture>, stores: Vec<Store>, per_task: usize, unit: UnitId, label: &str) {
+    let before = e.store.journal_length(fx.org).await.unwrap();
+    let mut tasks = Vec::new();
+    for (t, store) in stores.iter().cloned().enumerate() {
+        let (fx, label) = (fx.clone(), label.to_string());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per_task {
+                create(&store, &fx, &asset(&format!("{label} {t}-{i}"), unit, 1, None, None)).await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let expected = before + (stores.len() * per_task) as i64;
+    assert_eq!(e.store.journal_length(fx.org).await.unwrap(), expected, "{}", e.name);
+    let report = stores.last().unwrap_or(&e.store).verify().await.unwrap();
+    assert!(report.is_intact(), "{}: {:?}", e.name, report.organisations);
+}
+
 #[tokio::test]
 async fn concurrent_appends_keep_one_chain() {
     for e in engines().await {
         let fx = std::sync::Arc::new(fixture(&e.store, "c").await);
-        let before = e.store.journal_length(fx.org).await.unwrap();
-        let mut tasks = Vec::new();
-        for t in 0..8 {
-            let (store, fx) = (e.store.clone(), fx.clone());
-            tasks.push(tokio::spawn(async move {
-                for i in 0..25 {
-                    create(&store, &fx, &asset(&format!("並行 {t}-{i}"), fx.unit_b, 1, None, None)).await;
-                }
-            }));
-        }
-        for task in tasks {
-            task.await.unwrap();
-        }
-        assert_eq!(e.store.journal_length(fx.org).await.unwrap(), before + 200, "{}", e.name);
-        let report = e.store.verify().await.unwrap();
-        assert!(report.is_intact(), "{}: {:?}", e.name, report.organisations);
+        let unit = fx.unit_b;
+        append_at_once(&e, fx, vec![e.store.clone(); 8], 25, unit, "並行").await;
     }
 }
 
@@ -467,22 +475,8 @@ async fn two_instances_keep_one_chain() {
     for e in engines().await {
         let fx = std::sync::Arc::new(fixture(&e.store, "two").await);
         let second = Store::open(&e.location).await.unwrap();
-        let before = e.store.journal_length(fx.org).await.unwrap();
-        let mut tasks = Vec::new();
-        for (t, store) in [e.store.clone(), second.clone(), e.store.clone(), second.clone()].into_iter().enumerate() {
-            let fx = fx.clone();
-            tasks.push(tokio::spawn(async move {
-                for i in 0..20 {
-                    create(&store, &fx, &asset(&format!("二重 {t}-{i}"), fx.unit_a, 1, None, None)).await;
-                }
-            }));
-        }
-        for task in tasks {
-            task.await.unwrap();
-        }
-        assert_eq!(e.store.journal_length(fx.org).await.unwrap(), before + 80, "{}", e.name);
-        let report = second.verify().await.unwrap();
-        assert!(report.is_intact(), "{}: {:?}", e.name, report.organisations);
+        let unit = fx.unit_a;
+        append_at_once(&e, fx, vec![e.store.clone(), second.clone(), e.store.clone(), second], 20, unit, "二重").await;
     }
 }
 
