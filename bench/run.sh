@@ -80,7 +80,7 @@ kill $server; wait $server 2>/dev/null || true
 
 for i in $(seq 1 "$runs"); do
   case " $phases " in *" appends "*) ;; *) break ;; esac
-  line=$(./target/release/appends --data "$data" --seconds 10 --concurrency 16 | sed 's/^{/{"bench":"appends",/')
+  line=$(./target/release/appends --data "$data" --seconds 10 --concurrency 50 | sed 's/^{/{"bench":"appends",/')
   echo "appends run $i: $line"
   echo "  $line," >> "$out"
 done

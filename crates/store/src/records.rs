@@ -20,7 +20,7 @@ use sqlx::{AnyConnection, Arguments, Row};
 use time::OffsetDateTime;
 
 use crate::journal::person_id;
-use crate::writer::HeadCache;
+use crate::writer::{HeadCache, SearchOp, SearchOps};
 use crate::{Backend, Ctx, Store, StoreError, journal, time_text};
 
 /// A record as the current-state table holds it.
@@ -271,9 +271,6 @@ const INSERT_RECORD_FROM_11: &str = "INSERT INTO records (id, org_id, register, 
 const INSERT_INDEX_SQLITE_FROM_21: &str = "INSERT INTO record_index (id, scope, classification, unit_id, owner_id, t1, t2, t3, t4, t5, t6, t7, t8, n1, n2, n3, n4, n5, n6) \
      VALUES ($11, $21, $15, $16, $17, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)";
 
-/// The search terms (`$36`) of the index row just inserted.
-const INSERT_SEARCH_SQLITE: &str = "INSERT INTO record_search (rowid, terms) VALUES (last_insert_rowid(), $36)";
-
 /// Binds a new record's ten values for [`INSERT_RECORD`].
 fn bind_record<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
@@ -296,6 +293,22 @@ fn bind_record<'q>(
         .bind(ctx.actor.map(|a| a.to_string()))
 }
 
+/// A change to the SQLite search table: queued for the end of the group when the command runs
+/// inside the group writer (`search` given, writer.rs), else written at once.
+async fn write_search(conn: &mut AnyConnection, op: SearchOp, search: Option<&SearchOps>) -> Result<(), StoreError> {
+    if let Some(search) = search {
+        search.push(op);
+        return Ok(());
+    }
+    match op {
+        SearchOp::Insert { rid, terms } => {
+            sqlx::query("INSERT INTO record_search (rowid, terms) VALUES ($1, $2)").bind(rid).bind(terms).execute(&mut *conn).await?
+        }
+        SearchOp::Delete { rid } => sqlx::query("DELETE FROM record_search WHERE rowid = $1").bind(rid).execute(&mut *conn).await?,
+    };
+    Ok(())
+}
+
 /// The document stored for a record and in its journal events.
 pub(crate) fn document(valid: &ValidRecord) -> Value {
     json!({"fields": valid.fields, "computed": valid.computed})
@@ -309,6 +322,11 @@ impl Store {
     /// The group writer's chain-head cache, for commands that run inside it (SQLite).
     pub(crate) fn group_heads(&self) -> Option<&HeadCache> {
         self.writer.as_ref().map(|w| &w.heads)
+    }
+
+    /// The group writer's queue of search-table changes, for commands that run inside it.
+    fn group_search(&self) -> Option<&SearchOps> {
+        self.writer.as_ref().map(|w| &w.search)
     }
 
     /// Creates a record (validated by core beforehand) and journals it.
@@ -370,8 +388,9 @@ impl Store {
         let at = time_text::to_text(ctx.at);
         let (text, number) = slots(valid);
         if self.backend() == Backend::Sqlite {
-            // One round trip: the event, the record, its index row and its search terms.
-            let sql = format!("{}; {INSERT_RECORD_FROM_11}; {INSERT_INDEX_SQLITE_FROM_21}; {INSERT_SEARCH_SQLITE}", journal::INSERT_EVENT);
+            // One round trip: the event, the record and its index row; the search terms follow
+            // at the end of the group (writer.rs).
+            let sql = format!("{}; {INSERT_RECORD_FROM_11}; {INSERT_INDEX_SQLITE_FROM_21} RETURNING rid", journal::INSERT_EVENT);
             let mut q = bind_record(journal::bind_event(sqlx::query(sqlx::AssertSqlSafe(sql)), event), ctx, register, id, valid, &doc, &at)
                 .bind(scope);
             for t in text {
@@ -380,15 +399,18 @@ impl Store {
             for n in number {
                 q = q.bind(n);
             }
-            q.bind(valid.search_terms.clone()).execute(&mut *conn).await?;
-            return Ok(());
+            // fetch_all: sqlx's fetch_one stops at the first statement's (empty) result.
+            let rows = q.fetch_all(&mut *conn).await?;
+            let rid: i64 = rows.first().ok_or(StoreError::NotFound("index row"))?.try_get("rid")?;
+            return write_search(conn, SearchOp::Insert { rid, terms: valid.search_terms.clone() }, self.group_search()).await;
         }
         journal::bind_event(sqlx::query(journal::INSERT_EVENT), event).execute(&mut *conn).await?;
         bind_record(sqlx::query(INSERT_RECORD), ctx, register, id, valid, &doc, &at).execute(&mut *conn).await?;
-        self.write_index(conn, scope, id, valid, true).await
+        self.write_index(conn, scope, id, valid, true, self.group_search()).await
     }
 
     /// Writes the index row and search terms of a record (insert, or replace on update).
+    /// `search` is the group writer's queue for commands that run inside it.
     async fn write_index(
         &self,
         conn: &mut AnyConnection,
@@ -396,13 +418,14 @@ impl Store {
         id: RecordId,
         valid: &ValidRecord,
         is_new: bool,
+        search: Option<&SearchOps>,
     ) -> Result<(), StoreError> {
         let (text, number) = slots(valid);
         if !is_new {
             let old = sqlx::query("SELECT rid FROM record_index WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *conn).await?;
             if let (Some(row), Backend::Sqlite) = (old, self.backend()) {
                 let rid: i64 = row.try_get("rid")?;
-                sqlx::query("DELETE FROM record_search WHERE rowid = $1").bind(rid).execute(&mut *conn).await?;
+                write_search(conn, SearchOp::Delete { rid }, search).await?;
             }
             sqlx::query("DELETE FROM record_index WHERE id = $1").bind(id.to_string()).execute(&mut *conn).await?;
         }
@@ -434,11 +457,7 @@ impl Store {
         let row = q.fetch_one(&mut *conn).await?;
         if self.backend() == Backend::Sqlite {
             let rid: i64 = row.try_get("rid")?;
-            sqlx::query("INSERT INTO record_search (rowid, terms) VALUES ($1, $2)")
-                .bind(rid)
-                .bind(valid.search_terms.clone())
-                .execute(&mut *conn)
-                .await?;
+            write_search(conn, SearchOp::Insert { rid, terms: valid.search_terms.clone() }, search).await?;
         }
         Ok(())
     }
@@ -522,7 +541,7 @@ impl Store {
         .bind(ctx.actor.map(|a| a.to_string()))
         .execute(&mut *tx)
         .await?;
-        self.write_index(tx, scope, id, valid, false).await
+        self.write_index(tx, scope, id, valid, false, self.group_search()).await
     }
 
     /// Creates and updates many records in one transaction (an import): all or nothing, one
@@ -708,7 +727,7 @@ impl Store {
                 // Every record's scope was created before its first write; only read it here,
                 // since this transaction already holds the write lock.
                 let scope = self.existing_scope(record.org, register.key()).await?.ok_or(StoreError::NotFound("register scope"))?;
-                self.write_index(&mut tx, scope, record.id, &valid, false).await?;
+                self.write_index(&mut tx, scope, record.id, &valid, false, None).await?;
             }
         }
         sqlx::query("DELETE FROM register_layouts WHERE register = $1").bind(register.key().to_string()).execute(&mut *tx).await?;

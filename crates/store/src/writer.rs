@@ -12,6 +12,13 @@
 //! and commands after the first of an organisation seal their events without reading the head
 //! again. The cache is emptied before each group, after each failed command (whose savepoint
 //! rollback undid its appends) and after each commit.
+//!
+//! Search terms (the FTS5 table `record_search`) are written once per group, after the last
+//! command and before the commit, outside every savepoint: FTS5 flushes its pending terms to a new
+//! index segment at each SAVEPOINT, which made a per-command insert cost about ten times a plain
+//! one (and merged segments without end). Commands queue their changes in [`SearchOps`]; the
+//! changes of a failed command are dropped with its savepoint. The terms are derived from the
+//! index row, in the same transaction, so a reader never sees one without the other.
 
 use std::any::Any;
 use std::future::Future;
@@ -64,18 +71,90 @@ pub(crate) struct GroupWriter {
     queue: mpsc::Sender<Pending>,
     /// Valid only inside commands that this writer runs.
     pub(crate) heads: HeadCache,
+    /// Valid only inside commands that this writer runs.
+    pub(crate) search: SearchOps,
 }
 
 impl GroupWriter {
     pub(crate) fn start(pool: AnyPool) -> GroupWriter {
         let (queue, receiver) = mpsc::channel(4 * MAX_GROUP);
-        let heads = HeadCache::default();
-        tokio::spawn(run(pool, receiver, heads.clone()));
-        GroupWriter { queue, heads }
+        let (heads, search) = (HeadCache::default(), SearchOps::default());
+        tokio::spawn(run(pool, receiver, heads.clone(), search.clone()));
+        GroupWriter { queue, heads, search }
     }
 }
 
-async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>, heads: HeadCache) {
+/// One change to the search table, queued by a command inside the group.
+#[derive(Debug)]
+pub(crate) enum SearchOp {
+    Insert { rid: i64, terms: String },
+    Delete { rid: i64 },
+}
+
+/// The search-table changes of the running group (see the module comment).
+#[derive(Clone, Default)]
+pub(crate) struct SearchOps(std::sync::Arc<std::sync::Mutex<Vec<SearchOp>>>);
+
+impl SearchOps {
+    pub(crate) fn push(&self, op: SearchOp) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(op);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.lock().map(|v| v.len()).unwrap_or(0)
+    }
+
+    fn truncate(&self, len: usize) {
+        if let Ok(mut v) = self.0.lock() {
+            v.truncate(len);
+        }
+    }
+
+    fn take(&self) -> Vec<SearchOp> {
+        self.0.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default()
+    }
+}
+
+/// Rows per multi-row insert into the search table (two values each; far below SQLite's limit
+/// of bound values per statement).
+const SEARCH_ROWS_PER_INSERT: usize = 128;
+
+/// Applies a group's search-table changes in order: runs of inserts as multi-row statements.
+async fn apply_search(conn: &mut AnyConnection, ops: Vec<SearchOp>) -> Result<(), sqlx::Error> {
+    let mut inserts: Vec<(i64, String)> = Vec::new();
+    for op in ops {
+        match op {
+            SearchOp::Insert { rid, terms } => {
+                inserts.push((rid, terms));
+                if inserts.len() == SEARCH_ROWS_PER_INSERT {
+                    insert_search(conn, std::mem::take(&mut inserts)).await?;
+                }
+            }
+            SearchOp::Delete { rid } => {
+                insert_search(conn, std::mem::take(&mut inserts)).await?;
+                sqlx::query("DELETE FROM record_search WHERE rowid = $1").bind(rid).execute(&mut *conn).await?;
+            }
+        }
+    }
+    insert_search(conn, inserts).await
+}
+
+async fn insert_search(conn: &mut AnyConnection, rows: Vec<(i64, String)>) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..rows.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
+    let sql = format!("INSERT INTO record_search (rowid, terms) VALUES {}", values.join(", "));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (rid, terms) in rows {
+        q = q.bind(rid).bind(terms);
+    }
+    q.execute(&mut *conn).await.map(|_| ())
+}
+
+async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>, heads: HeadCache, search: SearchOps) {
     while let Some(first) = receiver.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -85,12 +164,14 @@ async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>, heads: HeadCa
             }
         }
         heads.clear();
-        commit_group(&pool, group, &heads).await;
+        search.take();
+        commit_group(&pool, group, &heads, &search).await;
         heads.clear();
+        search.take();
     }
 }
 
-async fn commit_group(pool: &AnyPool, group: Vec<Pending>, heads: &HeadCache) {
+async fn commit_group(pool: &AnyPool, group: Vec<Pending>, heads: &HeadCache, search: &SearchOps) {
     let mut conn = match pool.acquire().await {
         Ok(c) => c,
         Err(e) => return fail_all(group, &e.to_string()),
@@ -104,13 +185,16 @@ async fn commit_group(pool: &AnyPool, group: Vec<Pending>, heads: &HeadCache) {
     let mut open_savepoint = conn.execute("SAVEPOINT command").await.map(|_| ()).map_err(|e| e.to_string());
     let count = group.len();
     for (i, pending) in group.into_iter().enumerate() {
+        let queued = search.len();
         let outcome = match &open_savepoint {
             Err(e) => Err(StoreError::CommitFailed(e.clone())),
             Ok(()) => (pending.job)(&mut conn).await,
         };
         if outcome.is_err() {
-            // Its savepoint is rolled back below, and with it any head it moved.
+            // Its savepoint is rolled back below, and with it any head it moved and any search
+            // change it queued.
             heads.clear();
+            search.truncate(queued);
         }
         let last = i + 1 == count;
         let end = match (outcome.is_ok(), last) {
@@ -128,7 +212,11 @@ async fn commit_group(pool: &AnyPool, group: Vec<Pending>, heads: &HeadCache) {
         };
         outcomes.push((pending.reply, outcome));
     }
-    match conn.execute("COMMIT").await {
+    let committed = match apply_search(&mut conn, search.take()).await {
+        Ok(()) => conn.execute("COMMIT").await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match committed {
         Ok(_) => {
             for (reply, outcome) in outcomes {
                 let _ = reply.send(outcome);

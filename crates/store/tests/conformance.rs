@@ -13,9 +13,9 @@ use mamori_core::library::{Library, RoleKey};
 use mamori_core::person::{Actor, Email, RoleAssignment};
 use mamori_core::register::IndexValue;
 use mamori_core::{CoreError, Text};
-use mamori_store::{Backend, Ctx, Cursor, Filter, ListQuery, NewPerson, NewUnit, SortOrder, Store, StoreError};
+use mamori_store::{Backend, Ctx, Cursor, Filter, ImportRow, ListQuery, NewPerson, NewUnit, SortOrder, Store, StoreError};
 use serde_json::{Map, Value, json};
-use sqlx::{AnyConnection, Connection, Executor};
+use sqlx::{AnyConnection, Connection, Executor, Row};
 use time::OffsetDateTime;
 
 struct Engine {
@@ -504,6 +504,24 @@ async fn a_failing_command_fails_alone() {
         let report = e.store.verify().await.unwrap();
         assert!(report.is_intact(), "{}: {:?}", e.name, report.organisations);
         assert_eq!(report.organisations[0].records, 21, "{}", e.name);
+        // A command that wrote a record, with its search terms, and then failed leaves nothing.
+        let gone = register.validate(&asset("消える資産", fx.unit_a, 1, None, None), &e.store.directory(fx.org).await.unwrap()).unwrap();
+        let rows = vec![
+            ImportRow::Create { id: RecordId::from_uuid(uuid::Uuid::now_v7()), valid: gone.clone() },
+            ImportRow::Update { id: taken, version: 99, valid: gone },
+        ];
+        let failed = e.store.import_records(&ctx(fx.org, Some(fx.ciso.person)), register, &rows, "test").await;
+        assert!(matches!(failed, Err(StoreError::Core(CoreError::StaleVersion { .. }))), "{}: {failed:?}", e.name);
+        assert_eq!(e.store.verify().await.unwrap().organisations[0].records, 21, "{}", e.name);
+        if e.store.backend() == Backend::Sqlite {
+            let mut conn = raw(&e).await;
+            let row = sqlx::query("SELECT (SELECT count(*) FROM record_index) AS i, (SELECT count(*) FROM record_search) AS s")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            let (index, search): (i64, i64) = (row.try_get("i").unwrap(), row.try_get("s").unwrap());
+            assert_eq!(search, index, "one set of search terms per index row, none left by the failed command");
+        }
     }
 }
 
