@@ -153,3 +153,30 @@ test('English interface after switching language', { skip }, async () => {
   await checkAccessibility(page, 'registers (English)');
   await context.close();
 });
+
+test('catalogs on a phone: find a requirement by search and follow a mapping (375 px)', { skip }, async () => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, locale: 'ja-JP', hasTouch: true, bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.getByLabel('メールアドレス').fill('sales-head@demo.mamori.example');
+  await page.getByLabel('パスワード').fill(PASSWORD);
+  await page.getByRole('button', { name: 'ログイン' }).click();
+  await page.waitForURL(`${base}/registers`);
+  await page.getByRole('link', { name: 'カタログ' }).click();
+  await checkAccessibility(page, 'catalog list');
+  await page.getByRole('link', { name: /クボタグループ/ }).click();
+  await page.getByLabel('検索').fill('パターンファイル');
+  await page.getByRole('button', { name: '検索' }).click();
+  await page.waitForURL(/q=/);
+  await checkAccessibility(page, 'catalog search');
+  await page.locator('a[href="/catalogs/kubota-supplier/2.0/137"]').click();
+  assert.match(await page.locator('main').innerText(), /起動し利用する日ごとに1回 以上/);
+  await checkAccessibility(page, 'requirement page');
+  await page.goto(`${base}/catalogs/iso27001-2013/2013/A.7.1.1`);
+  await page.locator('a[href="/catalogs/iso27001-2022/2022/6.1"]').click();
+  await page.waitForURL(`${base}/catalogs/iso27001-2022/2022/6.1`);
+  await checkAccessibility(page, 'mapped requirement');
+  await page.goto(`${base}/catalogs/compare?old=iso27001-2013@2013&new=iso27001-2022@2022`);
+  await checkAccessibility(page, 'edition comparison');
+  await context.close();
+});

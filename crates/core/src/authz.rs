@@ -40,10 +40,14 @@ pub enum Action {
     /// Change one's own password, language and API tokens. Every signed-in person may.
     #[serde(rename = "account.own")]
     OwnAccount,
+    /// Read catalogs (requirement sets) up to the grant's clearance: their tree, requirements,
+    /// mappings and comparisons of editions.
+    #[serde(rename = "catalog.view")]
+    CatalogView,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::RegisterView,
         Action::RecordCreate,
         Action::RecordUpdate,
@@ -53,6 +57,7 @@ impl Action {
         Action::PeopleManage,
         Action::JournalVerify,
         Action::OwnAccount,
+        Action::CatalogView,
     ];
 
     /// Actions whose grants are limited by scope and clearance on each record.
@@ -113,6 +118,9 @@ pub enum Resource<'a> {
     Record(RecordFacts<'a>),
     /// The acting person's own account.
     OwnAccount,
+    /// A catalog: built into Mamori (`owner` None) or an organisation's own, marked by its
+    /// owner with a classification (the ABS rules are 社外秘).
+    Catalog { owner: Option<OrgId>, classification: Confidentiality },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,6 +249,11 @@ pub fn authorize(library: &Library, actor: &Actor, action: Action, resource: &Re
         Resource::Register { org, register } => {
             *org == actor.org && action != Action::OwnAccount && has_grant(library, actor, action, Some(register))
         }
+        Resource::Catalog { owner, classification } => {
+            action == Action::CatalogView
+                && owner.is_none_or(|o| o == actor.org)
+                && cleared(library, actor, action).is_some_and(|c| c >= *classification)
+        }
         Resource::Record(facts) => {
             if facts.org != actor.org || !action.is_record_scoped() {
                 false
@@ -254,6 +267,17 @@ pub fn authorize(library: &Library, actor: &Actor, action: Action, resource: &Re
         }
     };
     if allowed { Decision::Allow } else { Decision::Deny }
+}
+
+/// The highest clearance any of the actor's grants of `action` gives (None: no grant).
+fn cleared(library: &Library, actor: &Actor, action: Action) -> Option<Confidentiality> {
+    actor
+        .roles
+        .iter()
+        .filter_map(|a| library.role(&a.role))
+        .flat_map(|r| r.grants.iter().filter(|g| g.action == action))
+        .map(|g| g.clearance.unwrap_or(Confidentiality::Public))
+        .max()
 }
 
 fn has_grant(library: &Library, actor: &Actor, action: Action, register: Option<&str>) -> bool {

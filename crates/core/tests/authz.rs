@@ -60,7 +60,10 @@ fn builtin_roles_are_complete_and_bilingual() {
     }
     for key in ["buyer", "supplier"] {
         let role = library.role(&RoleKey::parse(key).unwrap()).unwrap();
-        assert!(role.external && role.grants.is_empty(), "{key} is external with no grants yet");
+        assert!(role.external, "{key} is external");
+        let actions: Vec<Action> = role.grants.iter().map(|g| g.action).collect();
+        assert_eq!(actions, vec![Action::CatalogView], "{key} reads catalogs and, for now, nothing of the organisation's own");
+        assert!(role.grants.iter().all(|g| g.clearance.is_none()), "{key} reads public catalogs only");
     }
 }
 
@@ -186,4 +189,30 @@ proptest! {
         let single = authorize(&library, &who, Action::RegisterView, &Resource::Record(facts.clone())).is_allowed();
         prop_assert_eq!(single, visibility(&library, &who, REG).admits(&facts));
     }
+}
+
+#[test]
+fn catalogs_follow_owner_and_classification() {
+    let library = Library::builtin().unwrap();
+    let view = |a: &Actor, owner: Option<OrgId>, c: Confidentiality| {
+        authorize(&library, a, Action::CatalogView, &Resource::Catalog { owner, classification: c }).is_allowed()
+    };
+    let employee = actor(&[("employee", Some(unit(1)))]);
+    let supplier = actor(&[("supplier", None)]);
+    let nobody = actor(&[]);
+    // Built-in catalogs: the organisation's people read up to 社外秘; external roles only 公開.
+    assert!(view(&employee, None, Confidentiality::Internal));
+    assert!(!view(&employee, None, Confidentiality::Secret), "no grant reaches 極秘 catalogs");
+    assert!(view(&supplier, None, Confidentiality::Public));
+    assert!(!view(&supplier, None, Confidentiality::Internal), "a 社外秘 catalog is hidden from a supplier");
+    assert!(!view(&nobody, None, Confidentiality::Public), "no role, no catalogs");
+    // An organisation's own catalog is its alone.
+    assert!(view(&employee, Some(org(1)), Confidentiality::Public));
+    assert!(!view(&employee, Some(org(2)), Confidentiality::Public));
+    // catalog.view reads; it never grants anything else on a catalog.
+    let ciso = actor(&[("ciso", None)]);
+    assert!(
+        !authorize(&library, &ciso, Action::RegisterView, &Resource::Catalog { owner: None, classification: Confidentiality::Public })
+            .is_allowed()
+    );
 }

@@ -45,6 +45,7 @@ pub struct Nav {
     pub person_name: String,
     pub csrf: String,
     pub may_people: bool,
+    pub may_catalogs: bool,
     pub current: &'static str,
 }
 
@@ -56,6 +57,7 @@ impl Nav {
             person_name: viewer.person.display_name.clone(),
             csrf: viewer.csrf_token().to_string(),
             may_people: viewer.may(Action::PeopleView, &Resource::Organisation(viewer.org())),
+            may_catalogs: viewer.may(Action::CatalogView, &Resource::Organisation(viewer.org())),
             current,
         }
     }

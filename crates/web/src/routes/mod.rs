@@ -5,6 +5,7 @@
 
 mod account;
 mod api;
+mod catalogs;
 mod forms;
 mod people;
 mod registers;
@@ -82,6 +83,10 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (route("GET", "/registers/{register}/{id}", A(Action::RegisterView)), get(registers::show)),
         (route("GET", "/registers/{register}/{id}/edit", A(Action::RecordUpdate)), get(registers::edit_form)),
         (route("POST", "/registers/{register}/{id}", A(Action::RecordUpdate)), post(registers::update)),
+        (route("GET", "/catalogs", A(Action::CatalogView)), get(catalogs::list)),
+        (route("GET", "/catalogs/compare", A(Action::CatalogView)), get(catalogs::compare)),
+        (route("GET", "/catalogs/{catalog}/{edition}", A(Action::CatalogView)), get(catalogs::show)),
+        (route("GET", "/catalogs/{catalog}/{edition}/{ref}", A(Action::CatalogView)), get(catalogs::node)),
         (route("GET", "/api/openapi.json", Public), get(api::openapi)),
         (route("GET", "/api/me", A(Action::OwnAccount)), get(api::me)),
         (route("GET", "/api/registers", A(Action::OwnAccount)), get(api::registers)),

@@ -1,0 +1,406 @@
+//! Catalogs (catalog.view): the list, a catalog's tree with search, one requirement with its
+//! mappings in both directions, and the comparison of two editions. A catalog the viewer may not
+//! read (a 社外秘 one for an external role) is "not found", like anything of another organisation.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use mamori_core::Lang;
+use mamori_core::authz::{Action, Resource};
+use mamori_core::catalog::{Catalog, NodeKind, diff, links_of, parse_catalog_ref};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::WebError;
+use crate::i18n::Tr;
+use crate::view::{Badge, Nav, render};
+
+/// Percent-encodes one path segment (a catalog key, an edition such as 2025年度版, a ref).
+fn segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn catalog_url(c: &Catalog) -> String {
+    format!("/catalogs/{}/{}", segment(c.key()), segment(c.edition()))
+}
+
+fn node_url(c: &Catalog, ref_id: &str) -> String {
+    format!("{}/{}", catalog_url(c), segment(ref_id))
+}
+
+fn may_read(viewer: &Viewer, c: &Catalog) -> bool {
+    viewer.may(Action::CatalogView, &Resource::Catalog { owner: None, classification: c.def().classification })
+}
+
+/// The catalogs this viewer may read, in library order.
+fn readable<'a>(state: &'a AppState, viewer: &Viewer) -> Vec<&'a Catalog> {
+    state.library.catalogs().iter().map(|c| c.as_ref()).filter(|c| may_read(viewer, c)).collect()
+}
+
+/// A catalog by key and edition, or 404 when it does not exist or the viewer may not read it.
+fn find<'a>(state: &'a AppState, viewer: &Viewer, key: &str, edition: &str) -> Result<&'a Catalog, WebError> {
+    viewer.authorize(Action::CatalogView, &Resource::Organisation(viewer.org()))?;
+    let c = state.library.catalog(key, Some(edition)).ok_or_else(WebError::not_found)?;
+    if !may_read(viewer, c) {
+        return Err(WebError::not_found());
+    }
+    Ok(c)
+}
+
+struct CatalogRow {
+    url: String,
+    name: String,
+    key_edition: String,
+    publisher: String,
+    badge: Badge,
+    groups: usize,
+    requirements: usize,
+    mandatory: usize,
+    optional: usize,
+}
+
+#[derive(Template)]
+#[template(path = "catalogs.html")]
+struct ListPage {
+    t: Tr,
+    nav: Nav,
+    catalogs: Vec<CatalogRow>,
+    options: Vec<(String, String)>,
+}
+
+pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+    viewer.authorize(Action::CatalogView, &Resource::Organisation(viewer.org()))?;
+    let t = viewer.tr();
+    let catalogs = readable(&state, &viewer);
+    let rows = catalogs
+        .iter()
+        .map(|c| {
+            let s = c.stats();
+            CatalogRow {
+                url: catalog_url(c),
+                name: c.def().name.get(t.lang).to_string(),
+                key_edition: format!("{} {}", c.key(), c.edition()),
+                publisher: c.def().publisher.as_ref().map(|p| p.get(t.lang).to_string()).unwrap_or_default(),
+                badge: Badge::new(c.def().classification, t.lang),
+                groups: s.groups,
+                requirements: s.requirements,
+                mandatory: s.mandatory,
+                optional: s.optional,
+            }
+        })
+        .collect();
+    let options = catalogs
+        .iter()
+        .map(|c| (format!("{}@{}", c.key(), c.edition()), format!("{} ({})", c.def().name.get(t.lang), c.edition())))
+        .collect();
+    Ok(render(&ListPage { t, nav: Nav::new(&viewer, "catalogs"), catalogs: rows, options }))
+}
+
+/// One line of a tree or of search results.
+struct NodeLine {
+    depth: usize,
+    group: bool,
+    url: String,
+    label: String,
+    /// 必須 / 任意, when the catalog says.
+    target: String,
+    mandatory: bool,
+    /// The groups above it, for search results.
+    path: String,
+    flags: Vec<String>,
+}
+
+fn line(c: &Catalog, depth: usize, node: &mamori_core::catalog::NodeDef, lang: Lang, with_path: bool) -> NodeLine {
+    NodeLine {
+        depth: depth.min(6),
+        group: node.kind == NodeKind::Group,
+        url: node_url(c, &node.ref_id),
+        label: Catalog::label(node, lang),
+        target: node.answer_target.map(|a| a.text().get(lang).to_string()).unwrap_or_default(),
+        mandatory: node.answer_target == Some(mamori_core::catalog::AnswerTarget::Mandatory),
+        path: if with_path {
+            c.ancestors(&node.ref_id).iter().map(|a| Catalog::label(a, lang)).collect::<Vec<_>>().join(" › ")
+        } else {
+            String::new()
+        },
+        flags: node.flags.iter().map(|f| f.text().get(lang).to_string()).collect(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "catalog.html")]
+struct TreePage {
+    t: Tr,
+    nav: Nav,
+    name: String,
+    key: String,
+    edition: String,
+    url: String,
+    publisher: String,
+    source: String,
+    description: String,
+    badge: Badge,
+    groups: usize,
+    requirements: usize,
+    mandatory: usize,
+    optional: usize,
+    q: String,
+    searched: bool,
+    lines: Vec<NodeLine>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TreeQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((key, edition)): Path<(String, String)>,
+    Query(query): Query<TreeQuery>,
+) -> Result<Response, WebError> {
+    let c = find(&state, &viewer, &key, &edition)?;
+    let t = viewer.tr();
+    let q: String = query.q.trim().chars().take(200).collect();
+    let lines = if q.is_empty() {
+        c.walk().into_iter().map(|(depth, n)| line(c, depth, n, t.lang, false)).collect()
+    } else {
+        c.search(&q).into_iter().map(|n| line(c, 0, n, t.lang, true)).collect()
+    };
+    let s = c.stats();
+    let def = c.def();
+    Ok(render(&TreePage {
+        t,
+        nav: Nav::new(&viewer, "catalogs"),
+        name: def.name.get(t.lang).to_string(),
+        key: c.key().to_string(),
+        edition: c.edition().to_string(),
+        url: catalog_url(c),
+        publisher: def.publisher.as_ref().map(|p| p.get(t.lang).to_string()).unwrap_or_default(),
+        source: def.source.clone().unwrap_or_default(),
+        description: def.description.as_ref().map(|d| d.get(t.lang).to_string()).unwrap_or_default(),
+        badge: Badge::new(def.classification, t.lang),
+        groups: s.groups,
+        requirements: s.requirements,
+        mandatory: s.mandatory,
+        optional: s.optional,
+        searched: !q.is_empty(),
+        q,
+        lines,
+    }))
+}
+
+struct LinkRow {
+    relationship: String,
+    label: String,
+    /// Empty when the other side is not a catalog the viewer may read.
+    url: String,
+    catalog: String,
+}
+
+#[derive(Template)]
+#[template(path = "requirement.html")]
+struct NodePage {
+    t: Tr,
+    nav: Nav,
+    catalog_name: String,
+    catalog_url: String,
+    badge: Badge,
+    crumbs: Vec<(String, String)>,
+    label: String,
+    number: String,
+    title: String,
+    text: String,
+    /// The text in the other language, when the source has both.
+    other_text: String,
+    target: String,
+    attributes: Vec<(String, String)>,
+    criteria: Vec<(String, String)>,
+    frequencies: Vec<String>,
+    cites: Vec<(String, String)>,
+    flags: Vec<String>,
+    notes: String,
+    children: Vec<NodeLine>,
+    links: Vec<LinkRow>,
+}
+
+pub async fn node(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((key, edition, ref_id)): Path<(String, String, String)>,
+) -> Result<Response, WebError> {
+    let c = find(&state, &viewer, &key, &edition)?;
+    let n = c.node(&ref_id).ok_or_else(WebError::not_found)?;
+    let t = viewer.tr();
+    let lang = t.lang;
+    let other = match lang {
+        Lang::Ja => Lang::En,
+        Lang::En => Lang::Ja,
+    };
+    let text = n.text.as_ref().map(|x| x.get(lang).to_string()).unwrap_or_default();
+    let other_text = n.text.as_ref().map(|x| x.get(other).to_string()).filter(|o| *o != text).unwrap_or_default();
+    let attributes =
+        c.def().fields.iter().filter_map(|f| n.fields.get(&f.key).map(|v| (f.name.get(lang).to_string(), v.clone()))).collect();
+    // A cited or mapped node links to its page when the viewer may read that catalog.
+    let resolve = |catalog_key: &str, r: &str| -> (String, String) {
+        match state.library.catalog(catalog_key, None) {
+            Some(other) if may_read(&viewer, other) => {
+                let label = other.node(r).map(|x| Catalog::label(x, lang)).unwrap_or_else(|| r.to_string());
+                let url = if other.node(r).is_some() { node_url(other, r) } else { String::new() };
+                (label, url)
+            }
+            _ => (r.to_string(), String::new()),
+        }
+    };
+    let cites = n
+        .cites
+        .iter()
+        .map(|cite| {
+            let (k, r) = cite.split_once(':').unwrap_or(("", cite));
+            let (label, url) = resolve(k, r);
+            (if url.is_empty() { cite.clone() } else { label }, url)
+        })
+        .collect();
+    let links = links_of(state.library.mappings(), c.key(), &n.ref_id)
+        .into_iter()
+        .map(|l| {
+            let (key, _) = parse_catalog_ref(&l.catalog);
+            let (label, url) = resolve(key, &l.ref_id);
+            let catalog = state.library.catalog(key, None).map(|x| x.def().name.get(lang).to_string()).unwrap_or_else(|| key.to_string());
+            LinkRow { relationship: l.relationship.text().get(lang).to_string(), label, url, catalog }
+        })
+        .collect();
+    let page = NodePage {
+        t,
+        nav: Nav::new(&viewer, "catalogs"),
+        catalog_name: c.def().name.get(lang).to_string(),
+        catalog_url: catalog_url(c),
+        badge: Badge::new(c.def().classification, lang),
+        crumbs: c.ancestors(&n.ref_id).iter().map(|a| (node_url(c, &a.ref_id), Catalog::label(a, lang))).collect(),
+        label: Catalog::label(n, lang),
+        number: n.number.clone().unwrap_or_else(|| n.ref_id.clone()),
+        title: n.title.as_ref().map(|x| x.get(lang).to_string()).unwrap_or_default(),
+        text,
+        other_text,
+        target: n.answer_target.map(|a| a.text().get(lang).to_string()).unwrap_or_default(),
+        attributes,
+        criteria: n.criteria.iter().map(|k| (k.header.clone(), k.text.clone())).collect(),
+        frequencies: n.frequencies.iter().map(|f| f.text().get(lang).to_string()).collect(),
+        cites,
+        flags: n.flags.iter().map(|f| f.text().get(lang).to_string()).collect(),
+        notes: n.notes.as_ref().map(|x| x.get(lang).to_string()).unwrap_or_default(),
+        children: c.children(&n.ref_id).map(|x| line(c, 0, x, lang, false)).collect(),
+        links,
+    };
+    Ok(render(&page))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CompareQuery {
+    #[serde(default)]
+    old: String,
+    #[serde(default)]
+    new: String,
+}
+
+struct ChangeRow {
+    url: String,
+    label: String,
+    parts: String,
+}
+
+#[derive(Template)]
+#[template(path = "catalog_compare.html")]
+struct ComparePage {
+    t: Tr,
+    nav: Nav,
+    options: Vec<(String, String)>,
+    old: String,
+    new: String,
+    compared: bool,
+    old_name: String,
+    new_name: String,
+    added: Vec<ChangeRow>,
+    removed: Vec<ChangeRow>,
+    changed: Vec<ChangeRow>,
+    unchanged: usize,
+}
+
+pub async fn compare(State(state): State<AppState>, viewer: Viewer, Query(query): Query<CompareQuery>) -> Result<Response, WebError> {
+    viewer.authorize(Action::CatalogView, &Resource::Organisation(viewer.org()))?;
+    let t = viewer.tr();
+    let lang = t.lang;
+    let options = readable(&state, &viewer)
+        .iter()
+        .map(|c| (format!("{}@{}", c.key(), c.edition()), format!("{} ({})", c.def().name.get(lang), c.edition())))
+        .collect();
+    let pick = |name: &str| -> Result<Option<&Catalog>, WebError> {
+        if name.is_empty() {
+            return Ok(None);
+        }
+        let (key, edition) = parse_catalog_ref(name);
+        find(&state, &viewer, key, edition.unwrap_or_default()).map(Some)
+    };
+    let mut page = ComparePage {
+        t,
+        nav: Nav::new(&viewer, "catalogs"),
+        options,
+        old: query.old.clone(),
+        new: query.new.clone(),
+        compared: false,
+        old_name: String::new(),
+        new_name: String::new(),
+        added: Vec::new(),
+        removed: Vec::new(),
+        changed: Vec::new(),
+        unchanged: 0,
+    };
+    if let (Some(a), Some(b)) = (pick(&query.old)?, pick(&query.new)?) {
+        let d = diff(a, b);
+        let row = |c: &Catalog, r: &str, parts: String| ChangeRow {
+            url: node_url(c, r),
+            label: c.node(r).map(|n| Catalog::label(n, lang)).unwrap_or_else(|| r.to_string()),
+            parts,
+        };
+        page.compared = true;
+        page.old_name = format!("{} ({})", a.def().name.get(lang), a.edition());
+        page.new_name = format!("{} ({})", b.def().name.get(lang), b.edition());
+        page.added = d.added.iter().map(|r| row(b, r, String::new())).collect();
+        page.removed = d.removed.iter().map(|r| row(a, r, String::new())).collect();
+        page.changed =
+            d.changed.iter().map(|(r, parts)| row(b, r, parts.iter().map(|p| part_name(p, lang)).collect::<Vec<_>>().join("・"))).collect();
+        page.unchanged = d.unchanged;
+    }
+    Ok(render(&page))
+}
+
+/// The name of a changed part of a requirement, as `diff` reports it.
+fn part_name(part: &str, lang: Lang) -> String {
+    let (ja, en) = match part {
+        "kind" => ("種別", "kind"),
+        "parent" => ("位置（親）", "position"),
+        "number" => ("番号", "number"),
+        "title" => ("名称", "title"),
+        "text" => ("本文", "text"),
+        "answer_target" => ("回答対象", "answer target"),
+        "fields" => ("属性", "attributes"),
+        "criteria" => ("達成基準", "criteria"),
+        "frequencies" => ("頻度", "frequency"),
+        "cites" => ("引用", "citations"),
+        other => (other, other),
+    };
+    match lang {
+        Lang::Ja => ja.to_string(),
+        Lang::En => en.to_string(),
+    }
+}
