@@ -44,10 +44,14 @@ pub enum Action {
     /// mappings and comparisons of editions.
     #[serde(rename = "catalog.view")]
     CatalogView,
+    /// Import a catalog edition as the organisation's own (its regulations, a customer's
+    /// standard, its copy of a structure-only catalog).
+    #[serde(rename = "catalog.import")]
+    CatalogImport,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::RegisterView,
         Action::RecordCreate,
         Action::RecordUpdate,
@@ -58,6 +62,7 @@ impl Action {
         Action::JournalVerify,
         Action::OwnAccount,
         Action::CatalogView,
+        Action::CatalogImport,
     ];
 
     /// Actions whose grants are limited by scope and clearance on each record.

@@ -58,6 +58,8 @@ pub enum EventKind {
     RecordsImported,
     #[serde(rename = "payload.erased")]
     PayloadErased,
+    #[serde(rename = "catalog.imported")]
+    CatalogImported,
 }
 
 impl EventKind {
@@ -80,6 +82,7 @@ impl EventKind {
             EventKind::RecordUpdated => ("更新", "Updated"),
             EventKind::RecordsImported => ("一括取込", "Imported"),
             EventKind::PayloadErased => ("内容を消去", "Payload erased"),
+            EventKind::CatalogImported => ("カタログを取り込み", "Catalog imported"),
         };
         Text::new(ja, en)
     }

@@ -26,7 +26,7 @@ struct Cli {
 }
 
 #[derive(Args, Clone)]
-struct DataArgs {
+pub(crate) struct DataArgs {
     /// Directory holding the embedded SQLite database and evidence files.
     #[arg(long, env = "MAMORI_DATA", default_value = "./mamori-data")]
     data: PathBuf,
@@ -250,7 +250,7 @@ fn library() -> Result<Library, UserError> {
     Ok(Library::builtin()?)
 }
 
-async fn open(data: &DataArgs) -> Result<Store, UserError> {
+pub(crate) async fn open(data: &DataArgs) -> Result<Store, UserError> {
     let store = Store::open(&data.location()).await?;
     for register in library()?.registers() {
         store.ensure_layout(register).await?;
@@ -291,7 +291,7 @@ async fn run(command: Command) -> Result<(), UserError> {
             }
             Ok(())
         }
-        Command::Catalog { command } => catalogs::run(&library()?, command),
+        Command::Catalog { command } => catalogs::run(&library()?, command).await,
         Command::Demo { data, listen } => {
             let store = open(&data).await?;
             let config = WebConfig::default();
@@ -434,18 +434,24 @@ fn uuid_v7() -> uuid::Uuid {
 }
 
 /// The person named by `--as`, with their roles, as core's `Actor`.
-async fn acting(store: &Store, args: &ActingArgs) -> Result<(mamori_core::person::Actor, mamori_core::Lang), UserError> {
-    let email = Email::parse(&args.acting)?;
+/// The person with this e-mail address, with their organisation and roles.
+pub(crate) async fn actor_by_email(store: &Store, email: &str) -> Result<mamori_core::person::Actor, UserError> {
+    let email = Email::parse(email)?;
     let record = store
         .sign_in_record(&email)
         .await?
         .ok_or_else(|| UserError::new(format!("{email} の利用者は登録されていません"), format!("No person is registered with {email}")))?;
     let person = record.person;
     let roles = store.roles_of(person.org, person.id).await?;
+    Ok(mamori_core::person::Actor { org: person.org, person: person.id, roles })
+}
+
+async fn acting(store: &Store, args: &ActingArgs) -> Result<(mamori_core::person::Actor, mamori_core::Lang), UserError> {
+    let actor = actor_by_email(store, &args.acting).await?;
     let lang = mamori_core::Lang::parse(&args.lang).ok_or_else(|| {
         UserError::new(format!("言語「{}」は ja か en にしてください", args.lang), format!("Language \"{}\" must be ja or en", args.lang))
     })?;
-    Ok((mamori_core::person::Actor { org: person.org, person: person.id, roles }, lang))
+    Ok((actor, lang))
 }
 
 async fn register_command(command: RegisterCommand) -> Result<(), UserError> {

@@ -54,3 +54,87 @@ fn an_unknown_catalog_is_a_user_error_in_both_languages() {
     let misuse = mamori(&["catalog", "frobnicate"]);
     assert_eq!(misuse.status.code(), Some(2));
 }
+
+fn shared(path: &str) -> Option<std::path::PathBuf> {
+    let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(path);
+    if p.exists() {
+        return Some(p);
+    }
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "CI requires ../shared/{path}");
+    eprintln!("SKIP: ../shared/{path} is missing");
+    None
+}
+
+#[test]
+fn import_and_export_round_trip_through_the_binary() {
+    let Some(low) = shared("testdata/oscal/NIST_SP-800-53_rev5_LOW-baseline-resolved-profile_catalog.json") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let init = json(&[
+        "init",
+        "--data",
+        data,
+        "--org-slug",
+        "acme",
+        "--org-name",
+        "株式会社アクメ",
+        "--admin-email",
+        "ciso@acme.example",
+        "--admin-password",
+        "Acme-Password-2026!",
+        "--json",
+    ]);
+    assert!(init["organisation"]["id"].is_string());
+    let low = low.to_str().unwrap();
+    let imported = json(&["catalog", "import", low, "--as", "ciso@acme.example", "--data", data, "--json"]);
+    assert_eq!((imported["groups"].as_u64(), imported["requirements"].as_u64()), (Some(18), Some(149)));
+    let key = imported["key"].as_str().unwrap().to_string();
+    let edition = imported["edition"].as_str().unwrap().to_string();
+    let name = format!("{key}@{edition}");
+
+    // The organisation's catalog is listed for its people, and not without --as.
+    let listed = json(&["catalog", "list", "--as", "ciso@acme.example", "--data", data, "--json"]);
+    assert!(listed["catalogs"].as_array().unwrap().iter().any(|c| c["key"] == key.as_str()));
+    let builtin = json(&["catalog", "list", "--json"]);
+    assert!(!builtin["catalogs"].as_array().unwrap().iter().any(|c| c["key"] == key.as_str()));
+
+    // Exported as OSCAL and imported again as another edition: the same tree.
+    let out = dir.path().join("low-out.json");
+    let out_text = out.to_str().unwrap();
+    json(&["catalog", "export", &name, "--as", "ciso@acme.example", "--data", data, "--format", "oscal", "--out", out_text, "--json"]);
+    let again = json(&["catalog", "import", out_text, "--as", "ciso@acme.example", "--data", data, "--edition", "再取込", "--json"]);
+    assert_eq!(again["requirements"], 149);
+    let d = json(&[
+        "catalog",
+        "diff",
+        &name,
+        &format!("{}@再取込", again["key"].as_str().unwrap()),
+        "--as",
+        "ciso@acme.example",
+        "--data",
+        data,
+        "--json",
+    ]);
+    assert_eq!(
+        (d["added"].as_array().unwrap().len(), d["removed"].as_array().unwrap().len(), d["changed"].as_array().unwrap().len()),
+        (0, 0, 0),
+        "{d}"
+    );
+
+    // The same edition twice is a user error; so is a file that is not a catalog.
+    let twice = mamori(&["catalog", "import", low, "--as", "ciso@acme.example", "--data", data]);
+    assert_eq!(twice.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("すでに取り込まれています"));
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, "{\"catalog\": {\"uuid\": 1").unwrap();
+    let bad = mamori(&["catalog", "import", junk.to_str().unwrap(), "--as", "ciso@acme.example", "--data", data]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("エラー") && err.contains("Error"), "{err}");
+
+    // A built-in catalog exports as CISO Assistant YAML without a database.
+    let yaml = dir.path().join("csf.yaml");
+    json(&["catalog", "export", "nist-csf", "--format", "ciso", "--out", yaml.to_str().unwrap(), "--json"]);
+    assert!(std::fs::read_to_string(&yaml).unwrap().contains("GV.OC-01"));
+}

@@ -8,6 +8,7 @@
 //! together. The store records decisions; it never makes them: validation and authorisation
 //! happen in `mamori-core` before a command gets here.
 
+mod catalogs;
 mod error;
 mod imports;
 mod journal;
@@ -30,6 +31,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
+pub use catalogs::StoredCatalog;
 pub use error::StoreError;
 pub use imports::ImportBatch;
 pub use journal::HistoryEntry;
@@ -123,6 +125,8 @@ pub struct Store {
     scopes: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(OrgId, String), i64>>>,
     /// Units for display, with the time they were read (see orgs::unit_names).
     unit_cache: std::sync::Arc<std::sync::Mutex<UnitCache>>,
+    /// Imported catalogs, parsed, by id (editions never change; see catalogs.rs).
+    catalog_cache: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<mamori_core::catalog::Catalog>>>>,
 }
 
 type UnitCache = std::collections::HashMap<OrgId, (std::time::Instant, std::sync::Arc<Vec<Unit>>)>;
@@ -170,7 +174,14 @@ impl Store {
             .await
             .map_err(StoreError::from_connect)?;
         let writer = Some(writer::GroupWriter::start(pool.clone()));
-        let store = Store { pool, backend: Backend::Sqlite, writer, scopes: Default::default(), unit_cache: Default::default() };
+        let store = Store {
+            pool,
+            backend: Backend::Sqlite,
+            writer,
+            scopes: Default::default(),
+            unit_cache: Default::default(),
+            catalog_cache: Default::default(),
+        };
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -185,7 +196,14 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(StoreError::from_connect)?;
-        let store = Store { pool, backend: Backend::Postgres, writer: None, scopes: Default::default(), unit_cache: Default::default() };
+        let store = Store {
+            pool,
+            backend: Backend::Postgres,
+            writer: None,
+            scopes: Default::default(),
+            unit_cache: Default::default(),
+            catalog_cache: Default::default(),
+        };
         migrate::run(&store).await?;
         Ok(store)
     }

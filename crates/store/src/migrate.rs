@@ -11,10 +11,12 @@ use crate::{Backend, Store, StoreError};
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
     (2, "import batches", include_str!("../migrations/sqlite/0002_import_batches.sql")),
+    (3, "catalogs", include_str!("../migrations/sqlite/0003_catalogs.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, "import batches", include_str!("../migrations/postgres/0002_import_batches.sql")),
+    (3, "catalogs", include_str!("../migrations/postgres/0003_catalogs.sql")),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

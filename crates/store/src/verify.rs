@@ -54,6 +54,7 @@ impl Store {
     async fn verify_org(&self, org: OrgId, slug: &str) -> Result<OrgVerification, StoreError> {
         let mut verifier = ChainVerifier::new(org);
         let mut expected: BTreeMap<String, Expected> = BTreeMap::new();
+        let mut catalogs: BTreeMap<String, Expected> = BTreeMap::new();
         let mut after_seq = 0i64;
         let mut outcome = OrgVerification { org, slug: slug.to_string(), events: 0, records: 0, problem: None };
         loop {
@@ -80,6 +81,10 @@ impl Store {
                         let after = payload.get("after").cloned().unwrap_or_default();
                         let digest = canonical_digest(&after);
                         expected.insert(header.entity_id.clone(), Expected { version, digest, seq: event.seq });
+                    }
+                    Ok((header, Some(payload))) if header.kind == EventKind::CatalogImported => {
+                        let digest = payload.get("digest").and_then(|d| d.as_str()).unwrap_or_default().to_string();
+                        catalogs.insert(header.entity_id.clone(), Expected { version: 1, digest, seq: event.seq });
                     }
                     Ok(_) => {}
                     Err(problem) => {
@@ -143,8 +148,46 @@ impl Store {
         if let Some((id, e)) = expected.into_iter().next() {
             outcome.problem =
                 Some(ChainBreak { org, seq: e.seq, reason: format!("record {id} is in the journal but missing from the current state") });
+            return Ok(outcome);
         }
+        outcome.problem = self.verify_catalogs(org, outcome.events, catalogs).await?;
         Ok(outcome)
+    }
+
+    /// Every imported catalog is the document its journal event names, and every journaled
+    /// import has its catalog. Documents are read one at a time: they can be large.
+    async fn verify_catalogs(
+        &self,
+        org: OrgId,
+        last: i64,
+        mut expected: BTreeMap<String, Expected>,
+    ) -> Result<Option<ChainBreak>, StoreError> {
+        let ids = sqlx::query("SELECT id FROM catalogs WHERE org_id = $1 ORDER BY id").bind(org.to_string()).fetch_all(self.pool()).await?;
+        for row in ids {
+            let id: String = row.try_get("id")?;
+            let stored = sqlx::query("SELECT document, digest FROM catalogs WHERE org_id = $1 AND id = $2")
+                .bind(org.to_string())
+                .bind(id.clone())
+                .fetch_one(self.pool())
+                .await?;
+            let document: String = stored.try_get("document")?;
+            let digest: String = stored.try_get("digest")?;
+            let problem = match expected.remove(&id) {
+                None => Some(ChainBreak { org, seq: last, reason: format!("catalog {id} exists but the journal never imported it") }),
+                Some(e) if e.digest != digest || crate::catalogs::document_digest(&document) != digest => {
+                    Some(ChainBreak { org, seq: e.seq, reason: format!("catalog {id} does not match the document its import journaled") })
+                }
+                Some(_) => None,
+            };
+            if problem.is_some() {
+                return Ok(problem);
+            }
+        }
+        Ok(expected.into_iter().next().map(|(id, e)| ChainBreak {
+            org,
+            seq: e.seq,
+            reason: format!("catalog {id} is in the journal but missing from the current state"),
+        }))
     }
 }
 

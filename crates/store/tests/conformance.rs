@@ -581,3 +581,44 @@ async fn both_engines_declare_the_same_schema() {
         }
     }
 }
+
+/// An organisation's imported catalog: its own, immutable per edition, journaled, verified.
+#[tokio::test]
+async fn imported_catalogs_are_the_organisations_own_and_verified() {
+    for e in engines().await {
+        let fx = fixture(&e.store, "cat").await;
+        let other = fixture(&e.store, "cat-b").await;
+        let kubota = fx.library.catalog("kubota-supplier", None).unwrap().as_ref().clone();
+        let id = uuid::Uuid::now_v7();
+        let c = ctx(fx.org, Some(fx.ciso.person));
+        e.store.import_catalog(&c, id, &kubota, "kubota.xlsx").await.unwrap();
+        let again = e.store.import_catalog(&c, uuid::Uuid::now_v7(), &kubota, "kubota.xlsx").await;
+        assert!(matches!(again, Err(StoreError::Duplicate(_))), "{}: an edition is imported once: {again:?}", e.name);
+
+        let mine = e.store.catalogs(fx.org).await.unwrap();
+        assert_eq!(mine.len(), 1, "{}", e.name);
+        assert_eq!(mine[0].catalog.stats().requirements, 153, "{}", e.name);
+        assert_eq!(mine[0].created_by, Some(fx.ciso.person));
+        assert!(e.store.catalogs(other.org).await.unwrap().is_empty(), "{}: another organisation sees none", e.name);
+        assert!(e.store.catalog_edition(other.org, "kubota-supplier", "2.0").await.unwrap().is_none(), "{}", e.name);
+        let back = e.store.catalog_edition(fx.org, "kubota-supplier", "2.0").await.unwrap().unwrap();
+        assert_eq!(back.def(), kubota.def(), "{}: the document comes back as it was", e.name);
+        let history = e.store.history(fx.org, "catalog", &id.to_string()).await.unwrap();
+        assert_eq!(history.len(), 1, "{}", e.name);
+        assert_eq!(history[0].payload.as_ref().unwrap()["requirements"], 153);
+        assert!(e.store.verify().await.unwrap().is_intact(), "{}", e.name);
+
+        // Editing the stored document is caught and names the import.
+        let mut conn = raw(&e).await;
+        sqlx::query("UPDATE catalogs SET document = REPLACE(document, '方針', '方鍼') WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let report = e.store.verify().await.unwrap();
+        let org = report.organisations.iter().find(|o| o.org == fx.org).unwrap();
+        let problem = org.problem.clone().expect("a changed catalog is detected");
+        assert!(problem.reason.contains(&id.to_string()), "{}: {problem:?}", e.name);
+        assert_eq!(problem.seq, e.store.journal_length(fx.org).await.unwrap(), "{}: the import event is named", e.name);
+    }
+}

@@ -10,6 +10,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
+pub mod catalogs_io;
 pub mod csrf;
 pub mod error;
 pub mod i18n;

@@ -71,6 +71,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/registers/{register}/{id}",                        "in   ok   403  403  ok   ok   ok   403   404   404  404  404  404"),
     ("GET", "/catalogs",                                          "in   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   403  ok"),
     ("GET", "/catalogs/compare",                                  "in   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   403  ok"),
+    ("GET", "/catalogs/import",                                   "in   ok   403  403  403  403  403  403   403   403  403  403  ok"),
+    ("POST", "/catalogs/import",                                  "in   ok   403  403  403  403  403  403   403   403  403  403  ok"),
     ("GET", "/catalogs/{catalog}/{edition}",                      "in   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   403  ok"),
     ("GET", "/catalogs/{catalog}/{edition}/{ref}",                "in   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   403  ok"),
     ("GET", "/api/openapi.json",                                  "ok   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   ok   ok"),
@@ -271,6 +273,18 @@ impl Matrix<'_> {
                 let form = reqwest::multipart::Form::new()
                     .text("csrf", csrf.clone())
                     .part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("probe.csv"));
+                client.post(&url).multipart(form)
+            }
+            ("POST", "/catalogs/import") => {
+                // A one-control OSCAL catalog, a new edition for every probe.
+                let edition = format!("probe-{role}-{}", uuid::Uuid::now_v7().simple());
+                let oscal = json!({"catalog": {"uuid": uuid::Uuid::now_v7().to_string(), "metadata": {
+                    "title": "Probe catalog", "version": edition, "oscal-version": "1.1.2", "last-modified": "2026-12-01T00:00:00Z"},
+                    "controls": [{"id": "p-1", "title": "Probe control", "parts": [{"id": "p-1_smt", "name": "statement", "prose": "Do it."}]}]}});
+                let form = reqwest::multipart::Form::new()
+                    .text("csrf", csrf.clone())
+                    .text("format", "auto")
+                    .part("file", reqwest::multipart::Part::bytes(oscal.to_string().into_bytes()).file_name("probe.json"));
                 client.post(&url).multipart(form)
             }
             ("POST", "/api/registers/{register}/records") => client.post(&url).json(&json!({"fields": asset_input("api probe", sales, 2)})),

@@ -83,3 +83,100 @@ async fn a_supplier_does_not_see_a_confidential_catalog() {
     assert_eq!(page(&supplier, app.url("/catalogs/abs-operation-rules/2025年度版")).await.0, 404);
     assert_eq!(page(&supplier, app.url("/catalogs/compare?old=abs-operation-rules@2025年度版&new=kubota-supplier@2.0")).await.0, 404);
 }
+
+fn shared(path: &str) -> Option<Vec<u8>> {
+    let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(path);
+    match std::fs::read(&p) {
+        Ok(bytes) => Some(bytes),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => panic!("CI requires ../shared/{path}"),
+        Err(_) => {
+            eprintln!("SKIP: ../shared/{path} is missing");
+            None
+        }
+    }
+}
+
+async fn upload(
+    app: &TestApp,
+    client: &reqwest::Client,
+    csrf: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new().text("csrf", csrf.to_string());
+    for (k, v) in extra {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    form = form.part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+    client.post(app.url("/catalogs/import")).multipart(form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn importing_oscal_catalogs_and_profiles() {
+    let Some(low) = shared("testdata/oscal/NIST_SP-800-53_rev5_LOW-baseline-resolved-profile_catalog.json") else { return };
+    let Some(profile) = shared("testdata/oscal/NIST_SP-800-53_rev5_LOW-baseline_profile.json") else { return };
+    let app = TestApp::spawn().await;
+    let (ciso, csrf) = app.login_as("ciso").await;
+
+    let response = upload(&app, &ciso, &csrf, "low.json", low.clone(), &[("format", "auto")]).await;
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+    let tree_url = support::location(&response).unwrap();
+    let (status, tree) = page(&ciso, app.url(&tree_url)).await;
+    assert_eq!(status, 200);
+    assert!(tree.contains("カタログを取り込みました"), "the import is confirmed");
+    assert!(tree.contains("要求事項 149"), "131 controls and 18 enhancements");
+    let (_, list) = page(&ciso, app.url("/catalogs")).await;
+    assert!(list.contains("自社で取り込み"), "listed as the organisation's own");
+
+    // The same edition again is refused, and nothing changes.
+    let again = upload(&app, &ciso, &csrf, "low.json", low.clone(), &[]).await;
+    assert_eq!(again.status(), 422);
+    assert!(again.text().await.unwrap().contains("すでに取り込まれています"));
+
+    // The profile, resolved against the catalog just imported, selects the same 149.
+    let path = tree_url.split('?').next().unwrap();
+    let base = percent_decode(&path.trim_start_matches("/catalogs/").replacen('/', "@", 1));
+    // (The shared profile names the same baseline as the resolved catalog, so it is kept as
+    // another edition.)
+    let same = upload(&app, &ciso, &csrf, "profile.json", profile.clone(), &[("format", "auto"), ("base", &base)]).await;
+    assert_eq!(same.status(), 422, "the resolved profile is the baseline already imported");
+    let resolved =
+        upload(&app, &ciso, &csrf, "profile.json", profile, &[("format", "auto"), ("base", &base), ("edition", "LOW プロファイル")]).await;
+    assert_eq!(resolved.status(), 303, "{}", resolved.text().await.unwrap());
+    let (_, profile_tree) = page(&ciso, app.url(&support::location(&resolved).unwrap())).await;
+    assert!(profile_tree.contains("要求事項 149"));
+
+    // A broken file: a clear error with where it is; nothing is written.
+    let before = app.store.catalogs(app.org_a).await.unwrap().len();
+    let broken = upload(&app, &ciso, &csrf, "broken.json", low[..low.len() / 2].to_vec(), &[("format", "oscal")]).await;
+    assert_eq!(broken.status(), 422);
+    let body = broken.text().await.unwrap();
+    assert!(body.contains("取り込めませんでした") && body.contains("途中で終わっています"), "{}", &body[..body.len().min(800)]);
+    let empty = upload(&app, &ciso, &csrf, "empty.json", Vec::new(), &[]).await;
+    assert_eq!(empty.status(), 422);
+    assert_eq!(app.store.catalogs(app.org_a).await.unwrap().len(), before);
+
+    // Another organisation does not see it; an employee may read it but not import.
+    let (other, _) = app.login_as("ciso_b").await;
+    assert_eq!(page(&other, app.url(&tree_url)).await.0, 404);
+    let (employee, employee_csrf) = app.login_as("emp_sales").await;
+    assert_eq!(page(&employee, app.url(&tree_url)).await.0, 200);
+    assert_eq!(upload(&app, &employee, &employee_csrf, "low.json", low, &[]).await.status(), 403);
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::Viewer;
+use crate::catalogs_io::{self, VisibleCatalog};
 use crate::error::WebError;
 use crate::i18n::Tr;
 use crate::view::{Badge, Nav, render};
@@ -36,23 +37,14 @@ fn node_url(c: &Catalog, ref_id: &str) -> String {
     format!("{}/{}", catalog_url(c), segment(ref_id))
 }
 
-fn may_read(viewer: &Viewer, c: &Catalog) -> bool {
-    viewer.may(Action::CatalogView, &Resource::Catalog { owner: None, classification: c.def().classification })
-}
-
-/// The catalogs this viewer may read, in library order.
-fn readable<'a>(state: &'a AppState, viewer: &Viewer) -> Vec<&'a Catalog> {
-    state.library.catalogs().iter().map(|c| c.as_ref()).filter(|c| may_read(viewer, c)).collect()
+/// The catalogs this viewer may read (built-in and the organisation's own).
+async fn readable(state: &AppState, viewer: &Viewer) -> Result<Vec<VisibleCatalog>, WebError> {
+    catalogs_io::visible_catalogs(&state.store, &state.library, &viewer.actor).await
 }
 
 /// A catalog by key and edition, or 404 when it does not exist or the viewer may not read it.
-fn find<'a>(state: &'a AppState, viewer: &Viewer, key: &str, edition: &str) -> Result<&'a Catalog, WebError> {
-    viewer.authorize(Action::CatalogView, &Resource::Organisation(viewer.org()))?;
-    let c = state.library.catalog(key, Some(edition)).ok_or_else(WebError::not_found)?;
-    if !may_read(viewer, c) {
-        return Err(WebError::not_found());
-    }
-    Ok(c)
+async fn find(state: &AppState, viewer: &Viewer, key: &str, edition: &str) -> Result<VisibleCatalog, WebError> {
+    catalogs_io::find_catalog(&state.store, &state.library, &viewer.actor, key, Some(edition)).await
 }
 
 struct CatalogRow {
@@ -65,6 +57,8 @@ struct CatalogRow {
     requirements: usize,
     mandatory: usize,
     optional: usize,
+    /// Imported by the organisation (not built in).
+    own: bool,
 }
 
 #[derive(Template)]
@@ -74,15 +68,17 @@ struct ListPage {
     nav: Nav,
     catalogs: Vec<CatalogRow>,
     options: Vec<(String, String)>,
+    may_import: bool,
 }
 
 pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
     viewer.authorize(Action::CatalogView, &Resource::Organisation(viewer.org()))?;
     let t = viewer.tr();
-    let catalogs = readable(&state, &viewer);
+    let catalogs = readable(&state, &viewer).await?;
     let rows = catalogs
         .iter()
-        .map(|c| {
+        .map(|v| {
+            let c = &v.catalog;
             let s = c.stats();
             CatalogRow {
                 url: catalog_url(c),
@@ -94,14 +90,21 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
                 requirements: s.requirements,
                 mandatory: s.mandatory,
                 optional: s.optional,
+                own: v.owner.is_some(),
             }
         })
         .collect();
     let options = catalogs
         .iter()
-        .map(|c| (format!("{}@{}", c.key(), c.edition()), format!("{} ({})", c.def().name.get(t.lang), c.edition())))
+        .map(|v| {
+            (
+                format!("{}@{}", v.catalog.key(), v.catalog.edition()),
+                format!("{} ({})", v.catalog.def().name.get(t.lang), v.catalog.edition()),
+            )
+        })
         .collect();
-    Ok(render(&ListPage { t, nav: Nav::new(&viewer, "catalogs"), catalogs: rows, options }))
+    let may_import = viewer.may(Action::CatalogImport, &Resource::Organisation(viewer.org()));
+    Ok(render(&ListPage { t, nav: Nav::new(&viewer, "catalogs"), catalogs: rows, options, may_import }))
 }
 
 /// One line of a tree or of search results.
@@ -154,6 +157,7 @@ struct TreePage {
     optional: usize,
     q: String,
     searched: bool,
+    imported: bool,
     lines: Vec<NodeLine>,
 }
 
@@ -161,6 +165,8 @@ struct TreePage {
 pub struct TreeQuery {
     #[serde(default)]
     q: String,
+    #[serde(default)]
+    imported: Option<String>,
 }
 
 pub async fn show(
@@ -169,7 +175,8 @@ pub async fn show(
     Path((key, edition)): Path<(String, String)>,
     Query(query): Query<TreeQuery>,
 ) -> Result<Response, WebError> {
-    let c = find(&state, &viewer, &key, &edition)?;
+    let found = find(&state, &viewer, &key, &edition).await?;
+    let c = found.catalog.as_ref();
     let t = viewer.tr();
     let q: String = query.q.trim().chars().take(200).collect();
     let lines = if q.is_empty() {
@@ -195,6 +202,7 @@ pub async fn show(
         mandatory: s.mandatory,
         optional: s.optional,
         searched: !q.is_empty(),
+        imported: query.imported.is_some(),
         q,
         lines,
     }))
@@ -239,8 +247,10 @@ pub async fn node(
     viewer: Viewer,
     Path((key, edition, ref_id)): Path<(String, String, String)>,
 ) -> Result<Response, WebError> {
-    let c = find(&state, &viewer, &key, &edition)?;
+    let found = find(&state, &viewer, &key, &edition).await?;
+    let c = found.catalog.as_ref();
     let n = c.node(&ref_id).ok_or_else(WebError::not_found)?;
+    let visible = readable(&state, &viewer).await?;
     let t = viewer.tr();
     let lang = t.lang;
     let other = match lang {
@@ -253,8 +263,8 @@ pub async fn node(
         c.def().fields.iter().filter_map(|f| n.fields.get(&f.key).map(|v| (f.name.get(lang).to_string(), v.clone()))).collect();
     // A cited or mapped node links to its page when the viewer may read that catalog.
     let resolve = |catalog_key: &str, r: &str| -> (String, String) {
-        match state.library.catalog(catalog_key, None) {
-            Some(other) if may_read(&viewer, other) => {
+        match visible.iter().rev().find(|v| v.catalog.key() == catalog_key).map(|v| v.catalog.as_ref()) {
+            Some(other) => {
                 let label = other.node(r).map(|x| Catalog::label(x, lang)).unwrap_or_else(|| r.to_string());
                 let url = if other.node(r).is_some() { node_url(other, r) } else { String::new() };
                 (label, url)
@@ -276,7 +286,12 @@ pub async fn node(
         .map(|l| {
             let (key, _) = parse_catalog_ref(&l.catalog);
             let (label, url) = resolve(key, &l.ref_id);
-            let catalog = state.library.catalog(key, None).map(|x| x.def().name.get(lang).to_string()).unwrap_or_else(|| key.to_string());
+            let catalog = visible
+                .iter()
+                .rev()
+                .find(|v| v.catalog.key() == key)
+                .map(|v| v.catalog.def().name.get(lang).to_string())
+                .unwrap_or_else(|| key.to_string());
             LinkRow { relationship: l.relationship.text().get(lang).to_string(), label, url, catalog }
         })
         .collect();
@@ -340,16 +355,27 @@ pub async fn compare(State(state): State<AppState>, viewer: Viewer, Query(query)
     viewer.authorize(Action::CatalogView, &Resource::Organisation(viewer.org()))?;
     let t = viewer.tr();
     let lang = t.lang;
-    let options = readable(&state, &viewer)
+    let visible = readable(&state, &viewer).await?;
+    let options = visible
         .iter()
-        .map(|c| (format!("{}@{}", c.key(), c.edition()), format!("{} ({})", c.def().name.get(lang), c.edition())))
+        .map(|v| {
+            (
+                format!("{}@{}", v.catalog.key(), v.catalog.edition()),
+                format!("{} ({})", v.catalog.def().name.get(lang), v.catalog.edition()),
+            )
+        })
         .collect();
-    let pick = |name: &str| -> Result<Option<&Catalog>, WebError> {
+    let pick = |name: &str| -> Result<Option<std::sync::Arc<Catalog>>, WebError> {
         if name.is_empty() {
             return Ok(None);
         }
         let (key, edition) = parse_catalog_ref(name);
-        find(&state, &viewer, key, edition.unwrap_or_default()).map(Some)
+        let edition = edition.unwrap_or_default();
+        visible
+            .iter()
+            .find(|v| v.catalog.key() == key && v.catalog.edition() == edition)
+            .map(|v| Some(v.catalog.clone()))
+            .ok_or_else(WebError::not_found)
     };
     let mut page = ComparePage {
         t,
@@ -366,6 +392,7 @@ pub async fn compare(State(state): State<AppState>, viewer: Viewer, Query(query)
         unchanged: 0,
     };
     if let (Some(a), Some(b)) = (pick(&query.old)?, pick(&query.new)?) {
+        let (a, b) = (a.as_ref(), b.as_ref());
         let d = diff(a, b);
         let row = |c: &Catalog, r: &str, parts: String| ChangeRow {
             url: node_url(c, r),
@@ -402,5 +429,112 @@ fn part_name(part: &str, lang: Lang) -> String {
     match lang {
         Lang::Ja => ja.to_string(),
         Lang::En => en.to_string(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "catalog_import.html")]
+struct ImportPage {
+    t: Tr,
+    nav: Nav,
+    csrf: String,
+    errors: Vec<String>,
+    /// Catalogs a profile can be resolved against.
+    bases: Vec<(String, String)>,
+    format: String,
+    base: String,
+    edition: String,
+}
+
+async fn import_page(
+    state: &AppState,
+    viewer: &Viewer,
+    errors: Vec<String>,
+    form: &std::collections::BTreeMap<String, String>,
+) -> Result<ImportPage, WebError> {
+    let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let lang = viewer.lang;
+    let bases = readable(state, viewer)
+        .await?
+        .iter()
+        .map(|v| {
+            (
+                format!("{}@{}", v.catalog.key(), v.catalog.edition()),
+                format!("{} ({})", v.catalog.def().name.get(lang), v.catalog.edition()),
+            )
+        })
+        .collect();
+    Ok(ImportPage {
+        t: viewer.tr(),
+        nav: Nav::new(viewer, "catalogs"),
+        csrf: viewer.csrf_token().to_string(),
+        errors,
+        bases,
+        format: if field("format").is_empty() { "auto".to_string() } else { field("format") },
+        base: field("base"),
+        edition: field("edition"),
+    })
+}
+
+pub async fn import_form(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+    viewer.authorize(Action::CatalogImport, &Resource::Organisation(viewer.org()))?;
+    Ok(render(&import_page(&state, &viewer, Vec::new(), &Default::default()).await?))
+}
+
+/// Imports an uploaded catalog as the organisation's and shows it; a file that cannot be read
+/// is shown again with its error and where it is, and nothing is written.
+pub async fn import(State(state): State<AppState>, viewer: Viewer, multipart: axum::extract::Multipart) -> Result<Response, WebError> {
+    use axum::response::IntoResponse;
+    let upload = super::transfer::read_upload(multipart, state.config.max_import_bytes).await?;
+    crate::csrf::check_form_token(&viewer, &upload.csrf)?;
+    viewer.authorize(Action::CatalogImport, &Resource::Organisation(viewer.org()))?;
+    let format_field = upload.fields.get("format").cloned().unwrap_or_else(|| "auto".into());
+    let base_field = upload.fields.get("base").cloned().unwrap_or_default();
+    let lang = viewer.lang;
+    let limits = mamori_interop::CatalogImportLimits { max_bytes: state.config.max_import_bytes, ..Default::default() };
+    let result = async {
+        if upload.bytes.is_empty() {
+            return Err(WebError::new(
+                crate::error::ErrorKind::Invalid,
+                mamori_core::Text::new("ファイルを選んでください。", "Choose a file."),
+            ));
+        }
+        let format = match format_field.as_str() {
+            "auto" | "" => catalogs_io::CatalogFormat::guess(&upload.filename, &upload.bytes),
+            other => catalogs_io::CatalogFormat::parse(other),
+        }
+        .ok_or_else(|| {
+            WebError::new(
+                crate::error::ErrorKind::Unsupported,
+                mamori_core::Text::new(
+                    "ファイルの形式がわかりません。OSCAL（JSON）か CISO Assistant（YAML）を選んでください。",
+                    "The file's format is not recognised: choose OSCAL (JSON) or CISO Assistant (YAML).",
+                ),
+            )
+        })?;
+        let base = match (format, base_field.as_str()) {
+            (catalogs_io::CatalogFormat::OscalProfile, name) if !name.is_empty() => {
+                let (key, edition) = parse_catalog_ref(name);
+                Some(catalogs_io::find_catalog(&state.store, &state.library, &viewer.actor, key, edition).await?.catalog)
+            }
+            _ => None,
+        };
+        let mut def = catalogs_io::read_catalog(format, &upload.bytes, base.as_ref().map(|b| b.def()), &limits)?;
+        catalogs_io::set_edition(&mut def, upload.fields.get("edition").map(String::as_str).unwrap_or_default());
+        catalogs_io::import_catalog(&state.store, &state.library, &viewer.actor, def, &upload.filename, &limits).await
+    }
+    .await;
+    match result {
+        Ok(stored) => Ok(axum::response::Redirect::to(&format!("{}?imported=1", catalog_url(&stored.catalog))).into_response()),
+        Err(e)
+            if matches!(
+                e.kind,
+                crate::error::ErrorKind::Invalid | crate::error::ErrorKind::Unsupported | crate::error::ErrorKind::Stale
+            ) =>
+        {
+            let page = import_page(&state, &viewer, vec![e.text.get(lang).to_string()], &upload.fields).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+        Err(e) => Err(e),
     }
 }

@@ -85,6 +85,8 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (route("POST", "/registers/{register}/{id}", A(Action::RecordUpdate)), post(registers::update)),
         (route("GET", "/catalogs", A(Action::CatalogView)), get(catalogs::list)),
         (route("GET", "/catalogs/compare", A(Action::CatalogView)), get(catalogs::compare)),
+        (route("GET", "/catalogs/import", A(Action::CatalogImport)), get(catalogs::import_form)),
+        (route("POST", "/catalogs/import", A(Action::CatalogImport)), post(catalogs::import)),
         (route("GET", "/catalogs/{catalog}/{edition}", A(Action::CatalogView)), get(catalogs::show)),
         (route("GET", "/catalogs/{catalog}/{edition}/{ref}", A(Action::CatalogView)), get(catalogs::node)),
         (route("GET", "/api/openapi.json", Public), get(api::openapi)),

@@ -113,10 +113,23 @@ pub async fn import_form(State(state): State<AppState>, viewer: Viewer, Path(key
     Ok(render(&ImportPage::new(&viewer, register)))
 }
 
-/// The uploaded file and the form token from a multipart body.
-async fn read_upload(mut multipart: Multipart, limit: usize) -> Result<(String, String, Vec<u8>), WebError> {
+/// A multipart form with one file: the file's name and bytes and the other (short) fields.
+pub(crate) struct Upload {
+    pub csrf: String,
+    pub filename: String,
+    pub bytes: Vec<u8>,
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+/// Most text fields, and characters per field, an upload form may carry besides its file.
+const MAX_UPLOAD_FIELDS: usize = 32;
+const MAX_UPLOAD_FIELD_CHARS: usize = 2_000;
+
+/// Reads a multipart body: the file (at most `limit` bytes), the form token and other fields.
+pub(crate) async fn read_upload(mut multipart: Multipart, limit: usize) -> Result<Upload, WebError> {
     let too_large = || WebError::new(ErrorKind::TooLarge, Text::new("ファイルが大きすぎます。", "The file is too large."));
     let (mut csrf, mut filename, mut bytes) = (String::new(), String::new(), Vec::new());
+    let mut fields = std::collections::BTreeMap::new();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
@@ -137,10 +150,15 @@ async fn read_upload(mut multipart: Multipart, limit: usize) -> Result<(String, 
                 }
                 bytes = data.to_vec();
             }
-            _ => {}
+            Some(name) if fields.len() < MAX_UPLOAD_FIELDS => {
+                let name = name.chars().take(64).collect::<String>();
+                let value = field.text().await.map_err(|e| WebError::malformed(&e.body_text()))?;
+                fields.insert(name, value.chars().take(MAX_UPLOAD_FIELD_CHARS).collect());
+            }
+            _ => return Err(WebError::malformed("too many form fields")),
         }
     }
-    Ok((csrf, filename, bytes))
+    Ok(Upload { csrf, filename, bytes, fields })
 }
 
 fn describe(row: Option<usize>, column: Option<&str>, text: &Text, lang: Lang) -> String {
@@ -161,7 +179,7 @@ pub async fn preview(
     multipart: Multipart,
 ) -> Result<Response, WebError> {
     let register = register(&state, &key)?;
-    let (csrf, filename, bytes) = read_upload(multipart, state.config.max_import_bytes).await?;
+    let Upload { csrf, filename, bytes, .. } = read_upload(multipart, state.config.max_import_bytes).await?;
     check_form_token(&viewer, &csrf)?;
     viewer.authorize(Action::RegisterImport, &Resource::Register { org: viewer.org(), register: register.key() })?;
     let mut page = ImportPage::new(&viewer, register);

@@ -1,0 +1,207 @@
+//! Catalogs as commands, shared by the pages and the CLI: which catalogs a person may read (the
+//! built-in library and the organisation's own imports, an import overriding a built-in edition
+//! of the same key), and importing and exporting one in the interchange formats.
+
+use std::sync::Arc;
+
+use mamori_core::Text;
+use mamori_core::authz::{Action, Decision, Resource, authorize};
+use mamori_core::catalog::{Catalog, CatalogDef};
+use mamori_core::ids::OrgId;
+use mamori_core::library::Library;
+use mamori_core::person::Actor;
+use mamori_interop::{CatalogImportError, CatalogImportLimits};
+use mamori_store::{Ctx, Store, StoredCatalog};
+use time::OffsetDateTime;
+
+use crate::error::{ErrorKind, WebError};
+
+/// A catalog a person may read, and whose it is (`None`: built into Mamori).
+#[derive(Debug, Clone)]
+pub struct VisibleCatalog {
+    pub catalog: Arc<Catalog>,
+    pub owner: Option<OrgId>,
+}
+
+fn may_read(library: &Library, actor: &Actor, catalog: &Catalog, owner: Option<OrgId>) -> bool {
+    let resource = Resource::Catalog { owner, classification: catalog.def().classification };
+    authorize(library, actor, Action::CatalogView, &resource) == Decision::Allow
+}
+
+/// Every catalog `actor` may read: the built-in ones, with the organisation's own imports
+/// replacing a built-in of the same key and edition (its copy of a structure-only catalog with
+/// the owner's text), then the organisation's other imports.
+pub async fn visible_catalogs(store: &Store, library: &Library, actor: &Actor) -> Result<Vec<VisibleCatalog>, WebError> {
+    if authorize(library, actor, Action::CatalogView, &Resource::Organisation(actor.org)) != Decision::Allow {
+        return Err(WebError::forbidden());
+    }
+    let mut own: Vec<StoredCatalog> = store.catalogs(actor.org).await?;
+    let mut out = Vec::new();
+    for builtin in library.catalogs() {
+        let replacing = own.iter().position(|s| s.catalog.key() == builtin.key() && s.catalog.edition() == builtin.edition());
+        let entry = match replacing {
+            Some(i) => VisibleCatalog { catalog: own.remove(i).catalog, owner: Some(actor.org) },
+            None => VisibleCatalog { catalog: builtin.clone(), owner: None },
+        };
+        out.push(entry);
+    }
+    out.extend(own.into_iter().map(|s| VisibleCatalog { catalog: s.catalog, owner: Some(actor.org) }));
+    out.retain(|v| may_read(library, actor, &v.catalog, v.owner));
+    Ok(out)
+}
+
+/// A catalog by key and edition (the latest edition when none is given), or "not found" when
+/// it does not exist or `actor` may not read it.
+pub async fn find_catalog(
+    store: &Store,
+    library: &Library,
+    actor: &Actor,
+    key: &str,
+    edition: Option<&str>,
+) -> Result<VisibleCatalog, WebError> {
+    let all = visible_catalogs(store, library, actor).await?;
+    all.into_iter()
+        .rev()
+        .find(|v| v.catalog.key() == key && edition.is_none_or(|e| v.catalog.edition() == e))
+        .ok_or_else(WebError::not_found)
+}
+
+/// The interchange formats of catalogs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogFormat {
+    /// OSCAL catalog JSON.
+    Oscal,
+    /// An OSCAL profile, resolved against a catalog the organisation already has.
+    OscalProfile,
+    /// A CISO Assistant framework library (YAML).
+    Ciso,
+}
+
+impl CatalogFormat {
+    pub fn parse(text: &str) -> Option<CatalogFormat> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "oscal" | "json" => Some(CatalogFormat::Oscal),
+            "oscal-profile" | "profile" => Some(CatalogFormat::OscalProfile),
+            "ciso" | "ciso-assistant" | "yaml" | "yml" => Some(CatalogFormat::Ciso),
+            _ => None,
+        }
+    }
+
+    /// The format of a file from its name and first bytes: JSON with a top-level `profile` is a
+    /// profile, other JSON a catalog, YAML a CISO Assistant library.
+    pub fn guess(file_name: &str, bytes: &[u8]) -> Option<CatalogFormat> {
+        let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+        let trimmed = head.trim_start_matches('\u{feff}').trim_start();
+        if trimmed.starts_with('{') {
+            return Some(if trimmed.contains("\"profile\"") { CatalogFormat::OscalProfile } else { CatalogFormat::Oscal });
+        }
+        let lower = file_name.to_ascii_lowercase();
+        if lower.ends_with(".yaml") || lower.ends_with(".yml") || trimmed.contains("requirement_nodes") || trimmed.starts_with("urn:") {
+            return Some(CatalogFormat::Ciso);
+        }
+        if lower.ends_with(".json") {
+            return Some(CatalogFormat::Oscal);
+        }
+        None
+    }
+}
+
+/// A catalog import's error as a person reads it: the importer's text with its location.
+pub fn import_error(e: &CatalogImportError) -> WebError {
+    let text = e.text();
+    WebError::new(ErrorKind::Invalid, text)
+}
+
+/// Reads a catalog file. A profile is resolved against `base` (a catalog the organisation may
+/// read), which it needs.
+pub fn read_catalog(
+    format: CatalogFormat,
+    bytes: &[u8],
+    base: Option<&CatalogDef>,
+    limits: &CatalogImportLimits,
+) -> Result<CatalogDef, WebError> {
+    match format {
+        CatalogFormat::Oscal => mamori_interop::oscal::import_catalog(bytes, limits).map_err(|e| import_error(&e)),
+        CatalogFormat::OscalProfile => {
+            let base = base.ok_or_else(|| {
+                WebError::new(
+                    ErrorKind::Invalid,
+                    Text::new(
+                        "プロファイルを解決するカタログを指定してください（取り込み済みの OSCAL カタログ）",
+                        "Name the catalog to resolve the profile against (an OSCAL catalog already imported)",
+                    ),
+                )
+            })?;
+            mamori_interop::oscal::resolve_profile(bytes, base, limits).map_err(|e| import_error(&e))
+        }
+        CatalogFormat::Ciso => {
+            mamori_interop::ciso_assistant::import_library(bytes, limits).map(|i| i.catalog).map_err(|e| import_error(&e))
+        }
+    }
+}
+
+/// Gives an imported catalog the edition a person chose (for a file whose own version is
+/// already imported, or has none that says which year it is); its URN follows. Blank: as read.
+pub fn set_edition(def: &mut CatalogDef, edition: &str) {
+    let edition = edition.trim();
+    if edition.is_empty() || edition == def.edition {
+        return;
+    }
+    let edition: String = edition.chars().take(64).collect();
+    let tail: String = edition.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
+    def.urn = format!("{}:{tail}", def.urn);
+    def.edition = edition;
+}
+
+/// Checks a catalog and stores it as the organisation's, if `actor` may import catalogs.
+pub async fn import_catalog(
+    store: &Store,
+    library: &Library,
+    actor: &Actor,
+    def: CatalogDef,
+    source: &str,
+    limits: &CatalogImportLimits,
+) -> Result<StoredCatalog, WebError> {
+    if authorize(library, actor, Action::CatalogImport, &Resource::Organisation(actor.org)) != Decision::Allow {
+        return Err(WebError::forbidden());
+    }
+    let catalog = Catalog::check(def, &limits.catalog_limits()).map_err(|e| WebError::new(ErrorKind::Invalid, e.text()))?;
+    let ctx = Ctx { org: actor.org, actor: Some(actor.person), role: None, at: OffsetDateTime::now_utc() };
+    match store.import_catalog(&ctx, uuid::Uuid::now_v7(), &catalog, source).await {
+        Err(e) if e.is_unique_violation() => Err(WebError::new(
+            ErrorKind::Stale,
+            Text::new(
+                format!("「{} {}」はすでに取り込まれています。版を変えて取り込んでください。", catalog.key(), catalog.edition()),
+                format!("\"{} {}\" is already imported. Import it as another edition.", catalog.key(), catalog.edition()),
+            ),
+        )),
+        other => Ok(other?),
+    }
+}
+
+/// The export formats of a catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Oscal,
+    Ciso,
+}
+
+impl ExportFormat {
+    pub fn parse(text: &str) -> Option<ExportFormat> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "oscal" | "json" => Some(ExportFormat::Oscal),
+            "ciso" | "ciso-assistant" | "yaml" | "yml" => Some(ExportFormat::Ciso),
+            _ => None,
+        }
+    }
+}
+
+/// A catalog in an export format.
+pub fn export_catalog(catalog: &Catalog, format: ExportFormat) -> Result<Vec<u8>, WebError> {
+    let text = match format {
+        ExportFormat::Oscal => mamori_interop::oscal::export_catalog(catalog.def(), OffsetDateTime::now_utc()),
+        ExportFormat::Ciso => mamori_interop::ciso_assistant::export_library(catalog.def()),
+    }
+    .map_err(|e| WebError::internal(e.to_string()))?;
+    Ok(text.into_bytes())
+}
