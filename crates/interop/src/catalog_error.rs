@@ -1,8 +1,9 @@
-//! Errors and limits of the catalog importers (OSCAL, CISO Assistant), and the steps they share:
-//! locating a parser error in the input, and running `Catalog::check` on the result.
+//! Errors and limits of the catalog importers (OSCAL, CISO Assistant, spreadsheets), and the steps
+//! they share: locating a parser error in the input, and running `Catalog::check` on the result.
 //!
 //! Every error names where the problem is: a JSON path such as `catalog.groups[3].controls[2].id`
-//! (for YAML, the mapping path when known) and, when the parser gives one, a line and column.
+//! (for YAML, the mapping path when known) and, when the parser gives one, a line and column; for
+//! a workbook or CSV file, a [`CellRef`]: the sheet, the row and the column as Excel shows them.
 
 use std::fmt;
 
@@ -101,6 +102,122 @@ impl fmt::Display for Location {
     }
 }
 
+/// Where in a workbook or CSV file a problem is: the sheet, and the row and column as Excel shows
+/// them (both counted from 1; column 1 is `A`). Parts that are not known are `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CellRef {
+    pub sheet: Option<String>,
+    pub row: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl CellRef {
+    pub fn sheet(sheet: impl Into<String>) -> CellRef {
+        CellRef { sheet: Some(sheet.into()), row: None, column: None }
+    }
+
+    pub fn row(sheet: impl Into<String>, row: usize) -> CellRef {
+        CellRef { sheet: Some(sheet.into()), row: Some(row), column: None }
+    }
+
+    pub fn cell(sheet: impl Into<String>, row: usize, column: usize) -> CellRef {
+        CellRef { sheet: Some(sheet.into()), row: Some(row), column: Some(column) }
+    }
+
+    /// The cell in Excel's A1 notation (`C12`), when both row and column are known.
+    pub fn a1(&self) -> Option<String> {
+        match (self.row, self.column) {
+            (Some(r), Some(c)) => Some(format!("{}{r}", column_letters(c))),
+            _ => None,
+        }
+    }
+
+    fn ja(&self) -> String {
+        let mut out = match &self.sheet {
+            Some(s) => format!("シート「{s}」"),
+            None => String::new(),
+        };
+        match (self.row, self.column) {
+            (Some(r), Some(c)) => out.push_str(&format!("の {r} 行目 {} 列（{}）", column_letters(c), self.a1().unwrap_or_default())),
+            (Some(r), None) => out.push_str(&format!("の {r} 行目")),
+            (None, Some(c)) => out.push_str(&format!("の {} 列", column_letters(c))),
+            (None, None) => {}
+        }
+        if out.is_empty() { "ファイル全体".to_string() } else { out.trim_start_matches('の').trim().to_string() }
+    }
+
+    fn en(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for CellRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(s) = &self.sheet {
+            parts.push(format!("sheet \"{s}\""));
+        }
+        match (self.row, self.column) {
+            (Some(r), Some(c)) => parts.push(format!("row {r}, column {} ({})", column_letters(c), self.a1().unwrap_or_default())),
+            (Some(r), None) => parts.push(format!("row {r}")),
+            (None, Some(c)) => parts.push(format!("column {}", column_letters(c))),
+            (None, None) => {}
+        }
+        if parts.is_empty() { f.write_str("the whole file") } else { f.write_str(&parts.join(", ")) }
+    }
+}
+
+/// A column number (1 = `A`) as Excel writes it: `A` … `Z`, `AA` …; empty for 0.
+pub fn column_letters(column: usize) -> String {
+    let mut n = column;
+    let mut out = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        out.push(char::from(b'A' + rem as u8));
+        n = (n - 1) / 26;
+    }
+    out.iter().rev().collect()
+}
+
+/// Which bound of a spreadsheet import was exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SheetBound {
+    /// Rows of one sheet.
+    Rows,
+    /// Columns of one sheet.
+    Columns,
+    /// Characters in one cell.
+    CellChars,
+    /// Cells in the whole workbook (merged regions count every cell they cover).
+    Cells,
+    /// Characters in the whole workbook.
+    Chars,
+    /// Bytes of the workbook's parts once unpacked.
+    UnpackedBytes,
+    /// Groups and requirements of the catalog.
+    Nodes,
+}
+
+impl SheetBound {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            SheetBound::Rows => ("行数", "rows"),
+            SheetBound::Columns => ("列数", "columns"),
+            SheetBound::CellChars => ("1 つのセルの文字数", "characters in one cell"),
+            SheetBound::Cells => ("セルの数", "cells"),
+            SheetBound::Chars => ("文字数の合計", "characters in all"),
+            SheetBound::UnpackedBytes => ("展開後のサイズ（バイト）", "bytes once unpacked"),
+            SheetBound::Nodes => ("グループと要求事項の数", "groups and requirements"),
+        }
+    }
+}
+
+impl fmt::Display for SheetBound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.names().1)
+    }
+}
+
 /// Why a catalog, profile or mapping file could not be imported (or a catalog exported).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CatalogImportError {
@@ -142,6 +259,36 @@ pub enum CatalogImportError {
     Catalog { location: Location, source: CatalogError },
     #[error("could not write the file: {0}")]
     Write(String),
+    #[error("not an xlsx workbook: {detail}")]
+    NotAWorkbook { detail: String },
+    #[error("the file is neither UTF-8 nor Shift_JIS text")]
+    NotText,
+    #[error("{at}: the sheet cannot be read: {detail}")]
+    SheetSyntax { at: CellRef, detail: String },
+    #[error("{at}: more than {max} {bound}")]
+    SheetLimit { at: CellRef, bound: SheetBound, max: u64 },
+    #[error("the workbook has no sheet named {sheet:?}")]
+    SheetNotFound { sheet: String },
+    #[error("no sheet has a header row that Mamori recognises")]
+    NoTable,
+    #[error("the column mapping is invalid: {field} = {value:?}")]
+    BadMapping { field: &'static str, value: String },
+    #[error("{at}: {field} is missing or empty")]
+    MissingCell { at: CellRef, field: &'static str },
+    #[error("{at}: {id:?} cannot be used as a ref")]
+    BadCellRef { at: CellRef, id: String },
+    #[error("{at}: No. {id:?} appears twice (first in row {first_row})")]
+    DuplicateRow { at: CellRef, id: String, first_row: usize },
+    #[error("{at}: answer target {value:?} is neither mandatory ({mandatory:?}) nor optional ({optional:?})")]
+    UnknownAnswerTarget { at: CellRef, value: String, mandatory: Box<[String]>, optional: Box<[String]> },
+    #[error("{at}: unknown {what} {value:?}")]
+    UnknownValue { at: CellRef, what: &'static str, value: String },
+    #[error("{at}: depth {depth} follows depth {previous}; a level can only go one deeper at a time")]
+    DepthJump { at: CellRef, previous: usize, depth: usize },
+    #[error("the result is not a valid catalog at {at}: {source}")]
+    SheetCatalog { at: CellRef, source: CatalogError },
+    #[error("node {ref_id:?}: {column} is longer than the {max} characters an Excel cell holds")]
+    CellTooLongForExcel { ref_id: String, column: String, max: usize },
 }
 
 impl CatalogImportError {
@@ -162,7 +309,43 @@ impl CatalogImportError {
             | E::WrongFramework { location, .. }
             | E::UnknownRelationship { location, .. }
             | E::Catalog { location, .. } => Some(location),
-            E::TooLarge { .. } | E::NotAFramework { .. } | E::ProfileIdsNotFound { .. } | E::Write(_) => None,
+            E::TooLarge { .. }
+            | E::NotAFramework { .. }
+            | E::ProfileIdsNotFound { .. }
+            | E::Write(_)
+            | E::NotAWorkbook { .. }
+            | E::NotText
+            | E::SheetSyntax { .. }
+            | E::SheetLimit { .. }
+            | E::SheetNotFound { .. }
+            | E::NoTable
+            | E::BadMapping { .. }
+            | E::MissingCell { .. }
+            | E::BadCellRef { .. }
+            | E::DuplicateRow { .. }
+            | E::UnknownAnswerTarget { .. }
+            | E::UnknownValue { .. }
+            | E::DepthJump { .. }
+            | E::SheetCatalog { .. }
+            | E::CellTooLongForExcel { .. } => None,
+        }
+    }
+
+    /// Where in a workbook or CSV file the problem is, for the errors of the spreadsheet
+    /// importers (the others have a [`Location`]).
+    pub fn cell(&self) -> Option<&CellRef> {
+        use CatalogImportError as E;
+        match self {
+            E::SheetSyntax { at, .. }
+            | E::SheetLimit { at, .. }
+            | E::MissingCell { at, .. }
+            | E::BadCellRef { at, .. }
+            | E::DuplicateRow { at, .. }
+            | E::UnknownAnswerTarget { at, .. }
+            | E::UnknownValue { at, .. }
+            | E::DepthJump { at, .. }
+            | E::SheetCatalog { at, .. } => Some(at),
+            _ => None,
         }
     }
 
@@ -254,7 +437,88 @@ impl CatalogImportError {
             E::Write(detail) => {
                 Text::new(format!("ファイルを作成できません: {detail}"), format!("The file could not be written: {detail}"))
             }
+            E::NotAWorkbook { detail } => Text::new(
+                format!(
+                    "Excel ファイル（xlsx）として読み取れません。ファイルが壊れているか、途中で切れていないか確認してください: {detail}"
+                ),
+                format!("The file cannot be read as an Excel workbook (xlsx); check that it is complete and not damaged: {detail}"),
+            ),
+            E::NotText => Text::new(
+                "CSV ファイルとして読み取れません（UTF-8 または Shift_JIS のテキストではありません）。",
+                "The file cannot be read as CSV: it is neither UTF-8 nor Shift_JIS text.",
+            ),
+            E::SheetSyntax { at, detail } => Text::new(
+                format!("{}を読み取れません。ファイルが壊れている可能性があります: {detail}", at.ja()),
+                format!("{} cannot be read; the file may be damaged: {detail}", capitalise(&at.en())),
+            ),
+            E::SheetLimit { at, bound, max } => {
+                let (ja, en) = bound.names();
+                Text::new(format!("{ja}が上限 {max} を超えています（{}）。", at.ja()), format!("More than {max} {en} ({}).", at.en()))
+            }
+            E::SheetNotFound { sheet } => Text::new(
+                format!("シート「{sheet}」がありません。列の割り当てを確認してください。"),
+                format!("The workbook has no sheet \"{sheet}\": check the column mapping."),
+            ),
+            E::NoTable => Text::new(
+                "見出し行（No.、要求事項、達成条件などの列名）が見つかりません。列を手動で割り当ててください。",
+                "No header row (column names such as No., requirement, condition) was found: map the columns by hand.",
+            ),
+            E::BadMapping { field, value } => Text::new(
+                format!("列の割り当ての {field} が正しくありません: {value}"),
+                format!("The column mapping's {field} is invalid: {value}"),
+            ),
+            E::MissingCell { at, field } => {
+                Text::new(format!("{}の {field} が空です。", at.ja()), format!("{}: {field} is missing or empty.", capitalise(&at.en())))
+            }
+            E::BadCellRef { at, id } => Text::new(
+                format!("{}の「{id}」は項目の ID として使えません（1〜64 文字、空白なし）。", at.ja()),
+                format!("{}: \"{id}\" cannot be used as an id (1-64 characters, no spaces).", capitalise(&at.en())),
+            ),
+            E::DuplicateRow { at, id, first_row } => Text::new(
+                format!("{}の番号「{id}」は {first_row} 行目と重複しています。", at.ja()),
+                format!("{}: the number \"{id}\" already appears in row {first_row}.", capitalise(&at.en())),
+            ),
+            E::UnknownAnswerTarget { at, value, mandatory, optional } => Text::new(
+                format!(
+                    "{}の回答対象「{value}」は必須（{}）でも任意（{}）でもありません。",
+                    at.ja(),
+                    mandatory.join("、"),
+                    optional.join("、")
+                ),
+                format!(
+                    "{}: the answer target \"{value}\" is neither mandatory ({}) nor optional ({}).",
+                    capitalise(&at.en()),
+                    mandatory.join(", "),
+                    optional.join(", ")
+                ),
+            ),
+            E::UnknownValue { at, what, value } => Text::new(
+                format!("{}の {what}「{value}」は使えません。", at.ja()),
+                format!("{}: the {what} \"{value}\" is unknown.", capitalise(&at.en())),
+            ),
+            E::DepthJump { at, previous, depth } => Text::new(
+                format!("{}の階層（depth）が {previous} から {depth} に飛んでいます。1 段ずつ深くしてください。", at.ja()),
+                format!("{}: the depth jumps from {previous} to {depth}; go one level deeper at a time.", capitalise(&at.en())),
+            ),
+            E::SheetCatalog { at, source } => {
+                let inner = source.text();
+                Text::new(format!("{}（{}）", inner.ja, at.ja()), format!("{} (at {})", inner.en, at.en()))
+            }
+            E::CellTooLongForExcel { ref_id, column, max } => Text::new(
+                format!("項目「{ref_id}」の {column} が Excel のセルの上限 {max} 文字を超えるため、xlsx に書き出せません。"),
+                format!(
+                    "Item \"{ref_id}\": {column} is longer than the {max} characters an Excel cell holds, so it cannot be written to xlsx."
+                ),
+            ),
         }
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -486,6 +750,21 @@ mod tests {
             let _ = json_path_at(input, 3, 999);
             let _ = json_path_at(input, 0, 0);
         }
+    }
+
+    #[test]
+    fn cell_refs_read_like_excel() {
+        assert_eq!(column_letters(1), "A");
+        assert_eq!(column_letters(26), "Z");
+        assert_eq!(column_letters(27), "AA");
+        assert_eq!(column_letters(1001), "ALM");
+        assert_eq!(column_letters(0), "");
+        let at = CellRef::cell("自己チェック", 12, 3);
+        assert_eq!(at.a1().as_deref(), Some("C12"));
+        assert_eq!(at.to_string(), "sheet \"自己チェック\", row 12, column C (C12)");
+        assert_eq!(at.ja(), "シート「自己チェック」の 12 行目 C 列（C12）");
+        assert_eq!(CellRef::default().ja(), "ファイル全体");
+        assert_eq!(CellRef { sheet: None, row: Some(4), column: None }.ja(), "4 行目");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! rows and columns (or nodes and depth), and reports problems with where they are.
 
 pub mod catalog_error;
+pub mod catalog_sheet;
 pub mod ciso_assistant;
 pub mod error;
 pub mod oscal;

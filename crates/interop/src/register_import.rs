@@ -76,6 +76,14 @@ pub fn read_table(bytes: &[u8], limits: &ImportLimits) -> Result<RawTable, Inter
 
 fn read_xlsx(bytes: &[u8], limits: &ImportLimits) -> Result<Vec<RawRow>, InteropError> {
     let not_workbook = |detail: String| InteropError::NotAWorkbook { detail: detail.chars().take(200).collect() };
+    let sheet_limits = crate::catalog_sheet::SheetLimits { max_bytes: limits.max_bytes, ..crate::catalog_sheet::SheetLimits::default() };
+    match crate::catalog_sheet::check_package(bytes, &sheet_limits) {
+        Ok(()) => {}
+        Err(crate::catalog_sheet::PackageProblem::Unpacked) => {
+            return Err(not_workbook(format!("the workbook unpacks to more than {} bytes", sheet_limits.max_unpacked_bytes)));
+        }
+        Err(crate::catalog_sheet::PackageProblem::Broken(detail)) => return Err(not_workbook(detail.to_string())),
+    }
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| not_workbook(e.to_string()))?;
     let sheet = workbook
         .sheets_metadata()
@@ -103,7 +111,7 @@ fn read_xlsx(bytes: &[u8], limits: &ImportLimits) -> Result<Vec<RawRow>, Interop
 }
 
 /// A cell as text: integers without ".0", dates as YYYY-MM-DD.
-fn cell_text(cell: &Data) -> String {
+pub(crate) fn cell_text(cell: &Data) -> String {
     match cell {
         Data::Empty | Data::Error(_) => String::new(),
         Data::String(s) => s.clone(),
@@ -117,7 +125,7 @@ fn cell_text(cell: &Data) -> String {
 }
 
 /// An Excel serial day number (1900 system, day 0 = 1899-12-30) as YYYY-MM-DD.
-fn serial_to_date(serial: f64) -> String {
+pub(crate) fn serial_to_date(serial: f64) -> String {
     if !serial.is_finite() || !(1.0..=2_958_465.0).contains(&serial) {
         return String::new();
     }
@@ -134,7 +142,7 @@ fn serial_to_date(serial: f64) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
-fn decode_text(bytes: &[u8]) -> Result<String, InteropError> {
+pub(crate) fn decode_text(bytes: &[u8]) -> Result<String, InteropError> {
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(bytes);
     let text = match std::str::from_utf8(body) {
         Ok(s) => s.to_string(),

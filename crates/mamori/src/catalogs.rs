@@ -64,9 +64,15 @@ pub(crate) enum CatalogCommand {
         acting: String,
         #[command(flatten)]
         data: DataArgs,
-        /// oscal, oscal-profile or ciso; guessed from the file when omitted.
+        /// oscal, oscal-profile, ciso, xlsx or csv; guessed from the file when omitted.
         #[arg(long)]
         format: Option<String>,
+        /// For a table (xlsx or CSV): the catalog's key.
+        #[arg(long)]
+        key: Option<String>,
+        /// For a table: the catalog's name.
+        #[arg(long)]
+        name: Option<String>,
         /// For a profile: the catalog it selects from (KEY@EDITION).
         #[arg(long)]
         profile_catalog: Option<String>,
@@ -76,12 +82,12 @@ pub(crate) enum CatalogCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Write a catalog (KEY or KEY@EDITION) as OSCAL JSON or CISO Assistant YAML.
+    /// Write a catalog (KEY or KEY@EDITION) as OSCAL JSON, CISO Assistant YAML or xlsx.
     Export {
         catalog: String,
         #[command(flatten)]
         reader: Reader,
-        /// oscal or ciso.
+        /// oscal, ciso or xlsx.
         #[arg(long, default_value = "oscal")]
         format: String,
         #[arg(long)]
@@ -207,7 +213,7 @@ pub(crate) async fn run(library: &Library, command: CatalogCommand) -> Result<()
             }
             Ok(())
         }
-        CatalogCommand::Import { file, acting, data, format, profile_catalog, edition, json } => {
+        CatalogCommand::Import { file, acting, data, format, key, name: catalog_name, profile_catalog, edition, json } => {
             let store = crate::open(&data).await?;
             let actor = crate::actor_by_email(&store, &acting).await?;
             let bytes = std::fs::read(&file).map_err(|e| {
@@ -217,8 +223,8 @@ pub(crate) async fn run(library: &Library, command: CatalogCommand) -> Result<()
             let format = match format.as_deref() {
                 Some(f) => CatalogFormat::parse(f).ok_or_else(|| {
                     UserError::new(
-                        format!("形式「{f}」には対応していません（oscal / oscal-profile / ciso）"),
-                        format!("The format \"{f}\" is not supported (oscal / oscal-profile / ciso)"),
+                        format!("形式「{f}」には対応していません（oscal / oscal-profile / ciso / xlsx / csv）"),
+                        format!("The format \"{f}\" is not supported (oscal / oscal-profile / ciso / xlsx / csv)"),
                     )
                 })?,
                 None => CatalogFormat::guess(&name, &bytes).ok_or_else(|| {
@@ -236,7 +242,13 @@ pub(crate) async fn run(library: &Library, command: CatalogCommand) -> Result<()
                 None => None,
             };
             let limits = CatalogImportLimits::default();
-            let mut def = mamori_web::catalogs_io::read_catalog(format, &bytes, base.as_ref().map(|b| b.def()), &limits)?;
+            let sheet = mamori_web::catalogs_io::SheetHeader {
+                key: key.unwrap_or_default(),
+                edition: edition.clone().unwrap_or_default(),
+                name: catalog_name.unwrap_or_default(),
+            };
+            let mut def = mamori_web::catalogs_io::read_catalog(format, &bytes, base.as_ref().map(|b| b.def()), &sheet, &limits)?;
+            drop(bytes);
             mamori_web::catalogs_io::set_edition(&mut def, edition.as_deref().unwrap_or_default());
             let stored = mamori_web::catalogs_io::import_catalog(&store, library, &actor, def, &name, &limits).await?;
             let s = stored.catalog.stats();
@@ -262,8 +274,8 @@ pub(crate) async fn run(library: &Library, command: CatalogCommand) -> Result<()
             let c = pick(&catalogs, &catalog)?;
             let format = ExportFormat::parse(&format).ok_or_else(|| {
                 UserError::new(
-                    format!("形式「{format}」には対応していません（oscal / ciso）"),
-                    format!("The format \"{format}\" is not supported (oscal / ciso)"),
+                    format!("形式「{format}」には対応していません（oscal / ciso / xlsx）"),
+                    format!("The format \"{format}\" is not supported (oscal / ciso / xlsx)"),
                 )
             })?;
             let bytes = mamori_web::catalogs_io::export_catalog(c, format)?;

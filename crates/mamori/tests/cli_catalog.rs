@@ -133,6 +133,63 @@ fn import_and_export_round_trip_through_the_binary() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("エラー") && err.contains("Error"), "{err}");
 
+    // A customer's checklist workbook as it was sent: the header row is found, and its rows come in.
+    if let Some(sample) = shared("testdata/checklists/supplier-checklist-sample.xlsx") {
+        let sheet = json(&[
+            "catalog",
+            "import",
+            sample.to_str().unwrap(),
+            "--as",
+            "ciso@acme.example",
+            "--data",
+            data,
+            "--key",
+            "customer-checklist",
+            "--name",
+            "取引先チェックリスト",
+            "--edition",
+            "2026年度版",
+            "--json",
+        ]);
+        assert_eq!(sheet["requirements"], 38, "{sheet}");
+        let no_key = mamori(&["catalog", "import", sample.to_str().unwrap(), "--as", "ciso@acme.example", "--data", data]);
+        assert_eq!(no_key.status.code(), Some(1), "a table needs a key");
+    }
+    // Kubota's standard to xlsx and back, as the organisation's own edition: nothing changes.
+    let xlsx = dir.path().join("kubota.xlsx");
+    json(&["catalog", "export", "kubota-supplier", "--format", "xlsx", "--out", xlsx.to_str().unwrap(), "--json"]);
+    let back = json(&[
+        "catalog",
+        "import",
+        xlsx.to_str().unwrap(),
+        "--as",
+        "ciso@acme.example",
+        "--data",
+        data,
+        "--edition",
+        "2.0-xlsx",
+        "--json",
+    ]);
+    assert_eq!(back["requirements"], 153);
+    let d = json(&[
+        "catalog",
+        "diff",
+        "kubota-supplier@2.0",
+        "kubota-supplier@2.0-xlsx",
+        "--as",
+        "ciso@acme.example",
+        "--data",
+        data,
+        "--json",
+    ]);
+    assert_eq!(
+        (d["added"].as_array().unwrap().len(), d["removed"].as_array().unwrap().len(), d["changed"].as_array().unwrap().len()),
+        (0, 0, 0),
+        "{d}"
+    );
+    // The organisation's verification covers its imported catalogs.
+    json(&["verify", "--data", data, "--json"]);
+
     // A built-in catalog exports as CISO Assistant YAML without a database.
     let yaml = dir.path().join("csf.yaml");
     json(&["catalog", "export", "nist-csf", "--format", "ciso", "--out", yaml.to_str().unwrap(), "--json"]);

@@ -33,7 +33,13 @@ pub(crate) fn document_digest(document: &str) -> String {
 impl Store {
     /// Stores a checked catalog as the organisation's and journals it. The same key and edition
     /// twice is `Duplicate`: editions are immutable.
-    pub async fn import_catalog(&self, ctx: &Ctx, id: uuid::Uuid, catalog: &Catalog, source: &str) -> Result<StoredCatalog, StoreError> {
+    pub async fn import_catalog(
+        &self,
+        ctx: &Ctx,
+        id: uuid::Uuid,
+        catalog: Arc<Catalog>,
+        source: &str,
+    ) -> Result<StoredCatalog, StoreError> {
         let def = catalog.def();
         let document = serde_json::to_string(def).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let digest = document_digest(&document);
@@ -63,8 +69,8 @@ impl Store {
         )
         .await?;
         sqlx::query(
-            "INSERT INTO catalogs (id, org_id, key, edition, urn, classification, document, digest, created_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO catalogs (id, org_id, key, edition, urn, classification, digest, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(id.to_string())
         .bind(ctx.org.to_string())
@@ -72,7 +78,6 @@ impl Store {
         .bind(def.edition.clone())
         .bind(def.urn.clone())
         .bind(def.classification.level())
-        .bind(document)
         .bind(digest)
         .bind(time_text::to_text(ctx.at))
         .bind(ctx.actor.map(|a| a.to_string()))
@@ -82,11 +87,16 @@ impl Store {
             let e = StoreError::from(e);
             if e.is_unique_violation() { StoreError::Duplicate("catalog edition") } else { e }
         })?;
+        sqlx::query("INSERT INTO catalog_documents (id, document) VALUES ($1, $2)")
+            .bind(id.to_string())
+            .bind(document)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         let stored = StoredCatalog {
             id: id.to_string(),
             org: ctx.org,
-            catalog: Arc::new(catalog.clone()),
+            catalog,
             created_at: time_text::from_text(&time_text::to_text(ctx.at)).unwrap_or(ctx.at),
             created_by: ctx.actor,
         };
@@ -137,12 +147,13 @@ impl Store {
         if let Some(c) = self.catalog_cache.lock().ok().and_then(|m| m.get(id).cloned()) {
             return Ok(c);
         }
-        let row = sqlx::query("SELECT document FROM catalogs WHERE org_id = $1 AND id = $2")
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or(StoreError::NotFound("catalog"))?;
+        let row =
+            sqlx::query("SELECT d.document FROM catalog_documents d JOIN catalogs c ON c.id = d.id WHERE c.org_id = $1 AND c.id = $2")
+                .bind(org.to_string())
+                .bind(id.to_string())
+                .fetch_optional(self.pool())
+                .await?
+                .ok_or(StoreError::NotFound("catalog"))?;
         let document: String = row.try_get("document")?;
         let def: CatalogDef = serde_json::from_str(&document).map_err(|e| StoreError::Corrupt(format!("catalog {id}: {e}")))?;
         let limits = CatalogLimits { max_nodes: usize::MAX, ..CatalogLimits::default() };

@@ -165,12 +165,15 @@ impl Store {
         let ids = sqlx::query("SELECT id FROM catalogs WHERE org_id = $1 ORDER BY id").bind(org.to_string()).fetch_all(self.pool()).await?;
         for row in ids {
             let id: String = row.try_get("id")?;
-            let stored = sqlx::query("SELECT document, digest FROM catalogs WHERE org_id = $1 AND id = $2")
+            let stored = sqlx::query(
+                "SELECT d.document, c.digest FROM catalogs c LEFT JOIN catalog_documents d ON d.id = c.id WHERE c.org_id = $1 AND c.id = $2",
+            )
                 .bind(org.to_string())
                 .bind(id.clone())
                 .fetch_one(self.pool())
                 .await?;
-            let document: String = stored.try_get("document")?;
+            let document: Option<String> = stored.try_get("document")?;
+            let document = document.unwrap_or_default();
             let digest: String = stored.try_get("digest")?;
             let problem = match expected.remove(&id) {
                 None => Some(ChainBreak { org, seq: last, reason: format!("catalog {id} exists but the journal never imported it") }),

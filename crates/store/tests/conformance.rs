@@ -588,11 +588,11 @@ async fn imported_catalogs_are_the_organisations_own_and_verified() {
     for e in engines().await {
         let fx = fixture(&e.store, "cat").await;
         let other = fixture(&e.store, "cat-b").await;
-        let kubota = fx.library.catalog("kubota-supplier", None).unwrap().as_ref().clone();
+        let kubota = fx.library.catalog("kubota-supplier", None).unwrap().clone();
         let id = uuid::Uuid::now_v7();
         let c = ctx(fx.org, Some(fx.ciso.person));
-        e.store.import_catalog(&c, id, &kubota, "kubota.xlsx").await.unwrap();
-        let again = e.store.import_catalog(&c, uuid::Uuid::now_v7(), &kubota, "kubota.xlsx").await;
+        e.store.import_catalog(&c, id, kubota.clone(), "kubota.xlsx").await.unwrap();
+        let again = e.store.import_catalog(&c, uuid::Uuid::now_v7(), kubota.clone(), "kubota.xlsx").await;
         assert!(matches!(again, Err(StoreError::Duplicate(_))), "{}: an edition is imported once: {again:?}", e.name);
 
         let mine = e.store.catalogs(fx.org).await.unwrap();
@@ -610,7 +610,7 @@ async fn imported_catalogs_are_the_organisations_own_and_verified() {
 
         // Editing the stored document is caught and names the import.
         let mut conn = raw(&e).await;
-        sqlx::query("UPDATE catalogs SET document = REPLACE(document, '方針', '方鍼') WHERE id = $1")
+        sqlx::query("UPDATE catalog_documents SET document = REPLACE(document, '方針', '方鍼') WHERE id = $1")
             .bind(id.to_string())
             .execute(&mut conn)
             .await

@@ -75,6 +75,19 @@ pub enum CatalogFormat {
     OscalProfile,
     /// A CISO Assistant framework library (YAML).
     Ciso,
+    /// A spreadsheet (xlsx or CSV): a workbook Mamori exported, CISO Assistant's framework
+    /// workbook, or a table as customers send it (header row found, columns recognised by their
+    /// headers: ラベル / 目的 / 要求事項 / No. / 回答対象 / 達成条件 / 達成基準 ...).
+    Sheet,
+}
+
+/// What a spreadsheet import needs besides the file: the catalog's identity, for a table whose
+/// sheet does not say it.
+#[derive(Debug, Clone, Default)]
+pub struct SheetHeader {
+    pub key: String,
+    pub edition: String,
+    pub name: String,
 }
 
 impl CatalogFormat {
@@ -83,6 +96,7 @@ impl CatalogFormat {
             "oscal" | "json" => Some(CatalogFormat::Oscal),
             "oscal-profile" | "profile" => Some(CatalogFormat::OscalProfile),
             "ciso" | "ciso-assistant" | "yaml" | "yml" => Some(CatalogFormat::Ciso),
+            "xlsx" | "csv" | "sheet" => Some(CatalogFormat::Sheet),
             _ => None,
         }
     }
@@ -90,12 +104,15 @@ impl CatalogFormat {
     /// The format of a file from its name and first bytes: JSON with a top-level `profile` is a
     /// profile, other JSON a catalog, YAML a CISO Assistant library.
     pub fn guess(file_name: &str, bytes: &[u8]) -> Option<CatalogFormat> {
+        let lower = file_name.to_ascii_lowercase();
+        if bytes.starts_with(b"PK\x03\x04") || lower.ends_with(".xlsx") || lower.ends_with(".csv") {
+            return Some(CatalogFormat::Sheet);
+        }
         let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
         let trimmed = head.trim_start_matches('\u{feff}').trim_start();
         if trimmed.starts_with('{') {
             return Some(if trimmed.contains("\"profile\"") { CatalogFormat::OscalProfile } else { CatalogFormat::Oscal });
         }
-        let lower = file_name.to_ascii_lowercase();
         if lower.ends_with(".yaml") || lower.ends_with(".yml") || trimmed.contains("requirement_nodes") || trimmed.starts_with("urn:") {
             return Some(CatalogFormat::Ciso);
         }
@@ -118,9 +135,11 @@ pub fn read_catalog(
     format: CatalogFormat,
     bytes: &[u8],
     base: Option<&CatalogDef>,
+    sheet: &SheetHeader,
     limits: &CatalogImportLimits,
 ) -> Result<CatalogDef, WebError> {
     match format {
+        CatalogFormat::Sheet => read_sheet(bytes, sheet, limits),
         CatalogFormat::Oscal => mamori_interop::oscal::import_catalog(bytes, limits).map_err(|e| import_error(&e)),
         CatalogFormat::OscalProfile => {
             let base = base.ok_or_else(|| {
@@ -136,6 +155,41 @@ pub fn read_catalog(
         }
         CatalogFormat::Ciso => {
             mamori_interop::ciso_assistant::import_library(bytes, limits).map(|i| i.catalog).map_err(|e| import_error(&e))
+        }
+    }
+}
+
+/// A catalog from a spreadsheet: Mamori's own export layout and CISO Assistant's framework
+/// workbook are read as they are; another table by the columns its header row names, with the
+/// catalog's key, edition and name from `header`.
+fn read_sheet(bytes: &[u8], header: &SheetHeader, limits: &CatalogImportLimits) -> Result<CatalogDef, WebError> {
+    use mamori_interop::catalog_sheet::{self as sheet, SheetLayout};
+    let workbook = sheet::read_workbook(bytes, &limits.into()).map_err(|e| import_error(&e))?;
+    let layout = sheet::detect_layout(&workbook).ok_or_else(|| {
+        WebError::new(
+            ErrorKind::Invalid,
+            Text::new(
+                "表の見出し行が見つかりません。No.・要求事項・達成条件などの見出しがある行を含めてください。",
+                "No header row was found: the sheet needs a row with headers such as No., requirement and condition.",
+            ),
+        )
+    })?;
+    match layout {
+        SheetLayout::MamoriExport => sheet::import_export_workbook(&workbook, limits).map_err(|e| import_error(&e)),
+        SheetLayout::CisoAssistant => sheet::import_ciso_xlsx(&workbook, limits).map(|i| i.catalog).map_err(|e| import_error(&e)),
+        SheetLayout::Table(mapping) => {
+            let missing = |ja: &str, en: &str| WebError::new(ErrorKind::Invalid, Text::new(ja, en));
+            let key = header.key.trim();
+            if key.is_empty() {
+                return Err(missing(
+                    "表から取り込むときはカタログのキーを指定してください（英小文字・数字・ハイフン）",
+                    "Give the catalog a key when importing a table (lower-case letters, digits, hyphens)",
+                ));
+            }
+            let edition = if header.edition.trim().is_empty() { "1" } else { header.edition.trim() };
+            let name = if header.name.trim().is_empty() { key } else { header.name.trim() };
+            let h = sheet::CatalogHeader::new(key, edition, mamori_core::catalog::LocalText::ja(name));
+            sheet::import_table(&workbook, &mapping, h, limits).map_err(|e| import_error(&e))
         }
     }
 }
@@ -167,12 +221,13 @@ pub async fn import_catalog(
     }
     let catalog = Catalog::check(def, &limits.catalog_limits()).map_err(|e| WebError::new(ErrorKind::Invalid, e.text()))?;
     let ctx = Ctx { org: actor.org, actor: Some(actor.person), role: None, at: OffsetDateTime::now_utc() };
-    match store.import_catalog(&ctx, uuid::Uuid::now_v7(), &catalog, source).await {
+    let (key, edition) = (catalog.key().to_string(), catalog.edition().to_string());
+    match store.import_catalog(&ctx, uuid::Uuid::now_v7(), Arc::new(catalog), source).await {
         Err(e) if e.is_unique_violation() => Err(WebError::new(
             ErrorKind::Stale,
             Text::new(
-                format!("「{} {}」はすでに取り込まれています。版を変えて取り込んでください。", catalog.key(), catalog.edition()),
-                format!("\"{} {}\" is already imported. Import it as another edition.", catalog.key(), catalog.edition()),
+                format!("「{key} {edition}」はすでに取り込まれています。版を変えて取り込んでください。"),
+                format!("\"{key} {edition}\" is already imported. Import it as another edition."),
             ),
         )),
         other => Ok(other?),
@@ -184,6 +239,7 @@ pub async fn import_catalog(
 pub enum ExportFormat {
     Oscal,
     Ciso,
+    Xlsx,
 }
 
 impl ExportFormat {
@@ -191,6 +247,7 @@ impl ExportFormat {
         match text.trim().to_ascii_lowercase().as_str() {
             "oscal" | "json" => Some(ExportFormat::Oscal),
             "ciso" | "ciso-assistant" | "yaml" | "yml" => Some(ExportFormat::Ciso),
+            "xlsx" => Some(ExportFormat::Xlsx),
             _ => None,
         }
     }
@@ -198,10 +255,10 @@ impl ExportFormat {
 
 /// A catalog in an export format.
 pub fn export_catalog(catalog: &Catalog, format: ExportFormat) -> Result<Vec<u8>, WebError> {
-    let text = match format {
-        ExportFormat::Oscal => mamori_interop::oscal::export_catalog(catalog.def(), OffsetDateTime::now_utc()),
-        ExportFormat::Ciso => mamori_interop::ciso_assistant::export_library(catalog.def()),
-    }
-    .map_err(|e| WebError::internal(e.to_string()))?;
-    Ok(text.into_bytes())
+    let bytes = match format {
+        ExportFormat::Oscal => mamori_interop::oscal::export_catalog(catalog.def(), OffsetDateTime::now_utc()).map(String::into_bytes),
+        ExportFormat::Ciso => mamori_interop::ciso_assistant::export_library(catalog.def()).map(String::into_bytes),
+        ExportFormat::Xlsx => mamori_interop::catalog_sheet::export_xlsx(catalog.def(), mamori_core::Lang::Ja),
+    };
+    bytes.map_err(|e| WebError::new(ErrorKind::Invalid, e.text()))
 }

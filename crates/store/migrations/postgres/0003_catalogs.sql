@@ -8,9 +8,15 @@ CREATE TABLE catalogs (
     edition TEXT NOT NULL,
     urn TEXT NOT NULL,
     classification INTEGER NOT NULL,
-    document TEXT NOT NULL,
     digest TEXT NOT NULL,
     created_at TEXT NOT NULL,
     created_by TEXT,
     UNIQUE (org_id, key, edition)
+);
+
+-- The catalog document (CatalogDef as JSON), apart from the row above: a document can be tens
+-- of megabytes, and lists must not read through it.
+CREATE TABLE catalog_documents (
+    id TEXT PRIMARY KEY REFERENCES catalogs (id),
+    document TEXT NOT NULL
 );

@@ -140,3 +140,7 @@ catalog-own = Imported
 catalog-imported = The catalog was imported.
 catalog-import-edition = Edition (optional)
 catalog-import-edition-help = Blank: the file's own version. Give one when that edition is already imported, or to keep it as a year's edition (e.g. FY2026).
+catalog-import-table = When importing a table (Excel or CSV)
+catalog-import-table-help = A checklist a customer sent, for example. The header row (No., requirement, condition, answer target ...) is found and its columns read. Tables Mamori exported and CISO Assistant's workbook are read as they are.
+catalog-import-key = Key (lower-case letters, digits, hyphens)
+catalog-import-name = Catalog name

@@ -140,3 +140,7 @@ catalog-own = 自社で取り込み
 catalog-imported = カタログを取り込みました。
 catalog-import-edition = 版（任意）
 catalog-import-edition-help = 空欄ならファイルの版を使います。同じ版がすでにあるとき、または年度版として管理するときに指定します（例: 2026年度版）。
+catalog-import-table = 表（Excel・CSV）から取り込むとき
+catalog-import-table-help = 取引先から届いたチェックリストなど。見出し行（No.・要求事項・達成条件・回答対象 など）を探して列を読み取ります。Mamori が書き出した表と CISO Assistant の表はそのまま読み取ります。
+catalog-import-key = キー（英小文字・数字・ハイフン）
+catalog-import-name = カタログ名

@@ -444,6 +444,8 @@ struct ImportPage {
     format: String,
     base: String,
     edition: String,
+    key: String,
+    name: String,
 }
 
 async fn import_page(
@@ -473,6 +475,8 @@ async fn import_page(
         format: if field("format").is_empty() { "auto".to_string() } else { field("format") },
         base: field("base"),
         edition: field("edition"),
+        key: field("key"),
+        name: field("name"),
     })
 }
 
@@ -507,8 +511,8 @@ pub async fn import(State(state): State<AppState>, viewer: Viewer, multipart: ax
             WebError::new(
                 crate::error::ErrorKind::Unsupported,
                 mamori_core::Text::new(
-                    "ファイルの形式がわかりません。OSCAL（JSON）か CISO Assistant（YAML）を選んでください。",
-                    "The file's format is not recognised: choose OSCAL (JSON) or CISO Assistant (YAML).",
+                    "ファイルの形式がわかりません。OSCAL（JSON）、CISO Assistant（YAML）、Excel（xlsx）または CSV を選んでください。",
+                    "The file's format is not recognised: choose OSCAL (JSON), CISO Assistant (YAML), Excel (xlsx) or CSV.",
                 ),
             )
         })?;
@@ -519,7 +523,9 @@ pub async fn import(State(state): State<AppState>, viewer: Viewer, multipart: ax
             }
             _ => None,
         };
-        let mut def = catalogs_io::read_catalog(format, &upload.bytes, base.as_ref().map(|b| b.def()), &limits)?;
+        let field = |k: &str| upload.fields.get(k).cloned().unwrap_or_default();
+        let sheet = catalogs_io::SheetHeader { key: field("key"), edition: field("edition"), name: field("name") };
+        let mut def = catalogs_io::read_catalog(format, &upload.bytes, base.as_ref().map(|b| b.def()), &sheet, &limits)?;
         catalogs_io::set_edition(&mut def, upload.fields.get("edition").map(String::as_str).unwrap_or_default());
         catalogs_io::import_catalog(&state.store, &state.library, &viewer.actor, def, &upload.filename, &limits).await
     }
