@@ -667,26 +667,30 @@ pub(crate) fn json_path_at(bytes: &[u8], line: usize, column: usize) -> String {
     path
 }
 
+/// The position in `refs` (the catalog's node refs, in order) of the node a check error
+/// concerns, when it concerns one.
+pub(crate) fn error_position(source: &CatalogError, refs: &[String]) -> Option<usize> {
+    match source {
+        CatalogError::BadRef { index, .. } | CatalogError::DuplicateRef { index, .. } => index.checked_sub(1),
+        CatalogError::UnknownParent { ref_id, .. }
+        | CatalogError::ParentNotGroup { ref_id, .. }
+        | CatalogError::TooDeep { ref_id, .. }
+        | CatalogError::UntitledGroup { ref_id }
+        | CatalogError::EmptyRequirement { ref_id }
+        | CatalogError::UndeclaredField { ref_id, .. }
+        | CatalogError::TextTooLong { ref_id, .. } => refs.iter().position(|r| r == ref_id),
+        CatalogError::Header { .. } | CatalogError::TooManyNodes { .. } => None,
+    }
+}
+
 /// Runs `Catalog::check` on an importer's result. `locations` holds the source location of
 /// each node, in the order of `def.nodes`, so that an error can say where its node came from.
 pub(crate) fn finish(def: CatalogDef, locations: &[Location], limits: &CatalogImportLimits) -> Result<CatalogDef, CatalogImportError> {
-    let where_ref = |ref_id: &str| def.nodes.iter().position(|n| n.ref_id == ref_id).and_then(|i| locations.get(i)).cloned();
-    match Catalog::check(def.clone(), &limits.catalog_limits()) {
+    let refs: Vec<String> = def.nodes.iter().map(|n| n.ref_id.clone()).collect();
+    match Catalog::check(def, &limits.catalog_limits()) {
         Ok(catalog) => Ok(catalog.into_def()),
         Err(source) => {
-            let location = match &source {
-                CatalogError::BadRef { index, .. } | CatalogError::DuplicateRef { index, .. } => {
-                    index.checked_sub(1).and_then(|i| locations.get(i)).cloned()
-                }
-                CatalogError::UnknownParent { ref_id, .. }
-                | CatalogError::ParentNotGroup { ref_id, .. }
-                | CatalogError::TooDeep { ref_id, .. }
-                | CatalogError::UntitledGroup { ref_id }
-                | CatalogError::EmptyRequirement { ref_id }
-                | CatalogError::UndeclaredField { ref_id, .. }
-                | CatalogError::TextTooLong { ref_id, .. } => where_ref(ref_id),
-                CatalogError::Header { .. } | CatalogError::TooManyNodes { .. } => None,
-            };
+            let location = error_position(&source, &refs).and_then(|i| locations.get(i)).cloned();
             Err(CatalogImportError::Catalog { location: location.unwrap_or_default(), source })
         }
     }

@@ -93,9 +93,7 @@ use std::io::{Read, Seek};
 
 use calamine::{Data, DataRef, Reader, SheetType, SheetVisible, Xlsx};
 use mamori_core::Lang;
-use mamori_core::catalog::{
-    AnswerTarget, AttributeDef, Catalog, CatalogDef, CatalogError, Criterion, Frequency, LocalText, NodeDef, NodeFlag, NodeKind,
-};
+use mamori_core::catalog::{AnswerTarget, AttributeDef, Catalog, CatalogDef, Criterion, Frequency, LocalText, NodeDef, NodeFlag, NodeKind};
 use mamori_core::classification::Confidentiality;
 use serde::{Deserialize, Serialize};
 
@@ -1578,20 +1576,7 @@ fn check_located(def: CatalogDef, locations: &[CellRef], limits: &CatalogImportL
     match Catalog::check(def, &limits.catalog_limits()) {
         Ok(catalog) => Ok(catalog.into_def()),
         Err(source) => {
-            let by_ref = |r: &str| refs.iter().position(|x| x == r).and_then(|i| locations.get(i)).cloned();
-            let at = match &source {
-                CatalogError::BadRef { index, .. } | CatalogError::DuplicateRef { index, .. } => {
-                    index.checked_sub(1).and_then(|i| locations.get(i)).cloned()
-                }
-                CatalogError::UnknownParent { ref_id, .. }
-                | CatalogError::ParentNotGroup { ref_id, .. }
-                | CatalogError::TooDeep { ref_id, .. }
-                | CatalogError::UntitledGroup { ref_id }
-                | CatalogError::EmptyRequirement { ref_id }
-                | CatalogError::UndeclaredField { ref_id, .. }
-                | CatalogError::TextTooLong { ref_id, .. } => by_ref(ref_id),
-                CatalogError::Header { .. } | CatalogError::TooManyNodes { .. } => None,
-            };
+            let at = crate::catalog_error::error_position(&source, &refs).and_then(|i| locations.get(i)).cloned();
             Err(CatalogImportError::SheetCatalog { at: at.unwrap_or_default(), source })
         }
     }
