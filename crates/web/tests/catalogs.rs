@@ -180,3 +180,76 @@ fn percent_decode(text: &str) -> String {
     }
     String::from_utf8(out).unwrap()
 }
+
+/// The ABS rules ship as structure only (their owner marks them 社外秘): the organisation
+/// imports its own copy of the text, built here from seed 000 (the lines each rule stands on,
+/// per ../shared/analysis/seed-003-000.md B1.1, joined, without the extraction's footnote marks).
+/// Its copy then replaces the built-in edition for its people, and for nobody else.
+#[tokio::test]
+async fn an_organisation_fills_in_the_abs_rules_from_its_own_copy() {
+    let Some(dir) = std::fs::read_dir(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds")).ok() else {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI requires ../shared/seeds");
+        eprintln!("SKIP: ../shared/seeds is missing");
+        return;
+    };
+    let seed = dir.filter_map(Result::ok).find(|e| e.file_name().to_string_lossy().starts_with("000_")).expect("seed 000");
+    let seed = std::fs::read_to_string(seed.path()).unwrap();
+    let lines: Vec<&str> = seed.lines().collect();
+    let text = |from: usize, to: usize| -> String {
+        let joined: String = lines[from - 1..to].iter().map(|l| l.trim()).filter(|l| !l.starts_with('*')).collect();
+        joined.replace("*1", "").replace("*2", "")
+    };
+    let rules: [(u32, usize, usize); 19] = [
+        (1, 166, 167),
+        (2, 184, 184),
+        (3, 218, 222),
+        (4, 236, 240),
+        (5, 192, 199),
+        (6, 206, 209),
+        (7, 216, 216),
+        (8, 213, 214),
+        (9, 175, 178),
+        (10, 180, 180),
+        (11, 144, 144),
+        (12, 201, 204),
+        (13, 138, 142),
+        (14, 165, 165),
+        (15, 364, 364),
+        (16, 366, 366),
+        (17, 346, 349),
+        (18, 351, 351),
+        (19, 362, 362),
+    ];
+    let mut csv = String::from("No.,要求事項\n");
+    for (no, from, to) in rules {
+        csv.push_str(&format!("{no},\"{}\"\n", text(from, to).replace('"', "\"\"")));
+    }
+    let rule3 = text(218, 222);
+    assert!(rule3.contains("取り外し可能な媒体") && rule3.contains("使用を禁止"), "{rule3}");
+
+    let app = TestApp::spawn().await;
+    let (ciso, csrf) = app.login_as("ciso").await;
+    let extra = [
+        ("format", "auto"),
+        ("key", "abs-operation-rules"),
+        ("edition", "2025年度版"),
+        ("name", "ABS情報セキュリティ運用ルール（2025年度版）"),
+    ];
+    let response = upload(&app, &ciso, &csrf, "abs-rules.csv", csv.into_bytes(), &extra).await;
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+
+    // The organisation's people read the text; the list shows its copy, once.
+    let (employee, _) = app.login_as("emp_sales").await;
+    let (status, rule) = page(&employee, app.url("/catalogs/abs-operation-rules/2025年度版/3")).await;
+    assert_eq!(status, 200);
+    assert!(rule.contains(&rule3), "the rule's own text");
+    let (_, list) = page(&employee, app.url("/catalogs")).await;
+    assert_eq!(list.matches("href=\"/catalogs/abs-operation-rules/2025%E5%B9%B4%E5%BA%A6%E7%89%88\"").count(), 1);
+    assert!(list.contains("自社で取り込み"));
+    // Another organisation still has the structure only; a supplier sees neither.
+    let (other, _) = app.login_as("ciso_b").await;
+    let (_, theirs) = page(&other, app.url("/catalogs/abs-operation-rules/2025年度版/3")).await;
+    assert!(!theirs.contains(&rule3) && theirs.contains("構成のみ"), "organisation B keeps the built-in structure");
+    let (supplier, _) = app.login_as("supplier").await;
+    assert_eq!(page(&supplier, app.url("/catalogs/abs-operation-rules/2025年度版/3")).await.0, 404);
+}
