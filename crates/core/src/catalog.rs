@@ -577,12 +577,16 @@ impl Catalog {
         s
     }
 
-    /// The name a viewer reads for a node: its number and title, or its statement.
+    /// The name a viewer reads for a node: the number the source shows and its title (or its
+    /// statement). A ref is Mamori's id, not the source's: it is shown only when the node has
+    /// neither a number nor any text.
     pub fn label(node: &NodeDef, lang: Lang) -> String {
         let title = node.title.as_ref().filter(|t| !t.is_empty()).or(node.text.as_ref()).map(|t| t.get(lang)).unwrap_or_default();
-        match &node.number {
-            Some(n) if !n.is_empty() => format!("{n} {title}"),
-            _ => format!("{} {title}", node.ref_id),
+        match (&node.number, title.is_empty()) {
+            (Some(n), false) if !n.is_empty() => format!("{n} {title}"),
+            (Some(n), true) if !n.is_empty() => n.clone(),
+            (_, false) => title.to_string(),
+            (_, true) => node.ref_id.clone(),
         }
     }
 
@@ -930,6 +934,18 @@ mod tests {
         assert_eq!(backward[0].relationship, Relationship::Superset);
         assert_eq!(backward[0].ref_id, "1");
         assert!(links_of([&m], "a", "2").is_empty());
+    }
+
+    #[test]
+    fn labels_show_the_source_number_never_an_internal_ref() {
+        let mut numbered = req("L1.R1.3", None, "方針を定める");
+        numbered.number = Some("3".into());
+        assert_eq!(Catalog::label(&numbered, Lang::Ja), "3 方針を定める");
+        assert_eq!(Catalog::label(&group("L1.R1", None), Lang::Ja), "グループL1.R1", "no number: the title alone");
+        let mut structure = NodeDef::new("18.9", NodeKind::Requirement, None);
+        assert_eq!(Catalog::label(&structure, Lang::Ja), "18.9", "nothing else to show");
+        structure.number = Some("⑨".into());
+        assert_eq!(Catalog::label(&structure, Lang::Ja), "⑨");
     }
 
     #[test]
