@@ -1,0 +1,109 @@
+//! Inputs found by the fuzz targets in `fuzz/` (see fuzz/README.md), kept as regression tests:
+//! each must be refused with an error, never a panic that escapes or an abort.
+//!
+//! sheet_xlsx, 2026-12-01: calamine 0.38's cell-reference parser (`get_row_and_optional_column`,
+//! src/xlsx/mod.rs:3096, 3097 and 3112) multiplies the column by 26 and the row by 10 without a
+//! check, so a reference of seven or more letters (`ZZZZZZZ1`) or a row number above u32
+//! (`A99999999999`) panics with "attempt to multiply with overflow" when overflow checks are on
+//! (the dev and test profiles, and the fuzz builds); without them the value wraps. The fuzzer's
+//! input was a mutated deflated sheet (`<c r="EFeeeeeeeeeeeee…`); the inputs below are the
+//! smallest packages that reach the same line, stored (not compressed) so the XML can be read.
+//! `catalog_sheet::read_xlsx` catches the panic and returns an error, which these tests hold it to.
+//!
+//! The same inputs reach `register_import::read_table`, which catches the panic too. The last
+//! test stays ignored until the register reader streams cells as `catalog_sheet` does: calamine
+//! allocates a sheet's whole range, so a sheet with cells at A1 and XFD1048576 aborts the process
+//! (run it with `--ignored` to see).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use mamori_interop::CatalogImportLimits;
+use mamori_interop::catalog_sheet::{SheetLimits, import_export_xlsx, read_workbook, read_xlsx};
+use mamori_interop::register_import::{ImportLimits, read_table};
+
+const COLUMN_OVERFLOW: &[u8] = b"\
+    PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00\xa1\x0fl\xa5\xa8\x00\x00\x00\xa8\x00\x00\x00\x0b\x00\x00\x00_rels/.rels<Relationships><Relationship Id=\"r\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>\
+    PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00\x8d\xf9m\x9d\x8e\x00\x00\x00\x8e\x00\x00\x00\x0f\x00\x00\x00xl/workbook.xml<workbook xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"S\" r:id=\"s\"/></sheets></workbook>\
+    PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00R\x80O\xfb\x99\x00\x00\x00\x99\x00\x00\x00\x1a\x00\x00\x00xl/_rels/workbook.xml.rels<Relationships><Relationship Id=\"s\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"s.xml\"/></Relationships>\
+    PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00\xc3\xb8\xedtJ\x00\x00\x00J\x00\x00\x00\x08\x00\x00\x00xl/s.xml<sheetData><c r=\"ZZZZZZZ1\" t=\"inlineStr\"><is><t>x</t></is></c></sheetData>\
+    PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00\xa1\x0fl\xa5\xa8\x00\x00\x00\xa8\x00\x00\x00\x0b\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01\x00\x00\x00\x00_rels/.rels\
+    PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00\x8d\xf9m\x9d\x8e\x00\x00\x00\x8e\x00\x00\x00\x0f\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01\xd1\x00\x00\x00xl/workbook.xml\
+    PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00R\x80O\xfb\x99\x00\x00\x00\x99\x00\x00\x00\x1a\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01\x8c\x01\x00\x00xl/_rels/workbook.xml.rels\
+    PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00\xc3\xb8\xedtJ\x00\x00\x00J\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01]\x02\x00\x00xl/s.xml\
+    PK\x05\x06\x00\x00\x00\x00\x04\x00\x04\x00\xf4\x00\x00\x00\xcd\x02\x00\x00\x00\x00";
+
+const LOWERCASE_COLUMN_OVERFLOW: &[u8] = b"\
+    PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00\xa1\x0fl\xa5\xa8\x00\x00\x00\xa8\x00\x00\x00\x0b\x00\x00\x00_rels/.rels<Relationships><Relationship Id=\"r\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>\
+    PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00\x8d\xf9m\x9d\x8e\x00\x00\x00\x8e\x00\x00\x00\x0f\x00\x00\x00xl/workbook.xml<workbook xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"S\" r:id=\"s\"/></sheets></workbook>\
+    PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00R\x80O\xfb\x99\x00\x00\x00\x99\x00\x00\x00\x1a\x00\x00\x00xl/_rels/workbook.xml.rels<Relationships><Relationship Id=\"s\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"s.xml\"/></Relationships>\
+    PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00nH\xc9\xafR\x00\x00\x00R\x00\x00\x00\x08\x00\x00\x00xl/s.xml<sheetData><c r=\"efeeeeeeeeeeeee1\" t=\"inlineStr\"><is><t>x</t></is></c></sheetData>\
+    PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00\xa1\x0fl\xa5\xa8\x00\x00\x00\xa8\x00\x00\x00\x0b\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01\x00\x00\x00\x00_rels/.rels\
+    PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00\x8d\xf9m\x9d\x8e\x00\x00\x00\x8e\x00\x00\x00\x0f\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01\xd1\x00\x00\x00xl/workbook.xml\
+    PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00R\x80O\xfb\x99\x00\x00\x00\x99\x00\x00\x00\x1a\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01\x8c\x01\x00\x00xl/_rels/workbook.xml.rels\
+    PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00nH\xc9\xafR\x00\x00\x00R\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01]\x02\x00\x00xl/s.xml\
+    PK\x05\x06\x00\x00\x00\x00\x04\x00\x04\x00\xf4\x00\x00\x00\xd5\x02\x00\x00\x00\x00";
+
+const ROW_OVERFLOW: &[u8] = b"\
+    PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00\xa1\x0fl\xa5\xa8\x00\x00\x00\xa8\x00\x00\x00\x0b\x00\x00\x00_rels/.rels<Relationships><Relationship Id=\"r\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>\
+    PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00\x8d\xf9m\x9d\x8e\x00\x00\x00\x8e\x00\x00\x00\x0f\x00\x00\x00xl/workbook.xml<workbook xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"S\" r:id=\"s\"/></sheets></workbook>\
+    PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00R\x80O\xfb\x99\x00\x00\x00\x99\x00\x00\x00\x1a\x00\x00\x00xl/_rels/workbook.xml.rels<Relationships><Relationship Id=\"s\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"s.xml\"/></Relationships>\
+    PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00\x19\x19loN\x00\x00\x00N\x00\x00\x00\x08\x00\x00\x00xl/s.xml<sheetData><c r=\"A99999999999\" t=\"inlineStr\"><is><t>x</t></is></c></sheetData>\
+    PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00\xa1\x0fl\xa5\xa8\x00\x00\x00\xa8\x00\x00\x00\x0b\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01\x00\x00\x00\x00_rels/.rels\
+    PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00\x8d\xf9m\x9d\x8e\x00\x00\x00\x8e\x00\x00\x00\x0f\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01\xd1\x00\x00\x00xl/workbook.xml\
+    PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00R\x80O\xfb\x99\x00\x00\x00\x99\x00\x00\x00\x1a\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01\x8c\x01\x00\x00xl/_rels/workbook.xml.rels\
+    PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00\x19\x19loN\x00\x00\x00N\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01]\x02\x00\x00xl/s.xml\
+    PK\x05\x06\x00\x00\x00\x00\x04\x00\x04\x00\xf4\x00\x00\x00\xd1\x02\x00\x00\x00\x00";
+
+const FIRST_AND_LAST_CELLS: &[u8] = b"\
+    PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00\xa1\x0fl\xa5\xa8\x00\x00\x00\xa8\x00\x00\x00\x0b\x00\x00\x00_rels/.rels<Relationships><Relationship Id=\"r\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>\
+    PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00\x8d\xf9m\x9d\x8e\x00\x00\x00\x8e\x00\x00\x00\x0f\x00\x00\x00xl/workbook.xml<workbook xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"S\" r:id=\"s\"/></sheets></workbook>\
+    PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00R\x80O\xfb\x99\x00\x00\x00\x99\x00\x00\x00\x1a\x00\x00\x00xl/_rels/workbook.xml.rels<Relationships><Relationship Id=\"s\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"s.xml\"/></Relationships>\
+    PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00\x1f\x80\xbdmy\x00\x00\x00y\x00\x00\x00\x08\x00\x00\x00xl/s.xml<sheetData><c r=\"A1\" t=\"inlineStr\"><is><t>x</t></is></c><c r=\"XFD1048576\" t=\"inlineStr\"><is><t>y</t></is></c></sheetData>\
+    PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00\xa1\x0fl\xa5\xa8\x00\x00\x00\xa8\x00\x00\x00\x0b\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01\x00\x00\x00\x00_rels/.rels\
+    PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00\x8d\xf9m\x9d\x8e\x00\x00\x00\x8e\x00\x00\x00\x0f\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01\xd1\x00\x00\x00xl/workbook.xml\
+    PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00R\x80O\xfb\x99\x00\x00\x00\x99\x00\x00\x00\x1a\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01\x8c\x01\x00\x00xl/_rels/workbook.xml.rels\
+    PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00\x1f\x80\xbdmy\x00\x00\x00y\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01]\x02\x00\x00xl/s.xml\
+    PK\x05\x06\x00\x00\x00\x00\x04\x00\x04\x00\xf4\x00\x00\x00\xfc\x02\x00\x00\x00\x00";
+
+/// The inputs that overflow calamine's parser, with a name for the failure message.
+fn overflowing() -> [(&'static str, &'static [u8]); 3] {
+    [("ZZZZZZZ1", COLUMN_OVERFLOW), ("efeeeeeeeeeeeee1", LOWERCASE_COLUMN_OVERFLOW), ("A99999999999", ROW_OVERFLOW)]
+}
+
+#[test]
+fn overflowing_cell_references_are_refused_by_the_catalog_reader() {
+    for (name, bytes) in overflowing() {
+        assert!(bytes.starts_with(b"PK\x03\x04"), "{name}: not a zip");
+        let result = catch_unwind(AssertUnwindSafe(|| read_xlsx(bytes, &SheetLimits::default())));
+        match result {
+            Err(_) => panic!("{name}: read_xlsx let a panic escape"),
+            Ok(Ok(workbook)) => panic!("{name}: read as a workbook: {workbook:?}"),
+            Ok(Err(_)) => {}
+        }
+        let through_dispatch = catch_unwind(AssertUnwindSafe(|| read_workbook(bytes, &SheetLimits::default())));
+        assert!(matches!(through_dispatch, Ok(Err(_))), "{name}: read_workbook did not refuse it");
+        let through_import = catch_unwind(AssertUnwindSafe(|| import_export_xlsx(bytes, &CatalogImportLimits::default())));
+        assert!(matches!(through_import, Ok(Err(_))), "{name}: import_export_xlsx did not refuse it");
+    }
+}
+
+#[test]
+fn the_first_and_last_cells_of_a_sheet_are_refused_by_the_catalog_reader() {
+    let result = catch_unwind(AssertUnwindSafe(|| read_xlsx(FIRST_AND_LAST_CELLS, &SheetLimits::default())));
+    assert!(matches!(result, Ok(Err(_))), "{result:?}");
+}
+
+#[test]
+fn overflowing_cell_references_are_refused_by_the_register_reader() {
+    for (name, bytes) in overflowing() {
+        let result = catch_unwind(AssertUnwindSafe(|| read_table(bytes, &ImportLimits::default())));
+        assert!(matches!(result, Ok(Err(_))), "{name}: {result:?}");
+    }
+}
+
+#[test]
+#[ignore = "register_import::read_table asks calamine for the whole range: 16384 x 1048576 cells, 512 GiB, and aborts"]
+fn the_first_and_last_cells_of_a_sheet_are_refused_by_the_register_reader() {
+    let result = catch_unwind(AssertUnwindSafe(|| read_table(FIRST_AND_LAST_CELLS, &ImportLimits::default())));
+    assert!(matches!(result, Ok(Err(_))), "{result:?}");
+}
