@@ -4,19 +4,19 @@ use mamori_core::ids::PersonId;
 use mamori_core::journal::{ChainHead, EventDraft, EventHeader, SealedEvent, seal};
 use sqlx::{AnyConnection, Row};
 
-use crate::writer::HeadCache;
+use crate::writer::GroupState;
 use crate::{Store, StoreError};
 
 /// Seals and inserts events at the end of their organisation's chain; a database trigger moves
 /// the head (`journal_heads`) to each inserted event, in the same transaction. Must run inside the
-/// command's transaction. `heads` is the group writer's cache, given only by commands that the
-/// SQLite group writer runs (see writer.rs).
+/// command's transaction. `group` is the SQLite group writer's state, given only by commands that
+/// it runs (see writer.rs).
 pub(crate) async fn append(
     conn: &mut AnyConnection,
     drafts: Vec<EventDraft>,
-    heads: Option<&HeadCache>,
+    group: Option<&GroupState>,
 ) -> Result<Vec<SealedEvent>, StoreError> {
-    let sealed = seal_at_head(conn, drafts, heads).await?;
+    let sealed = seal_at_head(conn, drafts, group).await?;
     for event in &sealed {
         bind_event(sqlx::query(INSERT_EVENT), event).execute(&mut *conn).await?;
     }
@@ -27,17 +27,17 @@ pub(crate) async fn append(
 /// them with [`INSERT_EVENT`] in the same transaction, in order. The first statement locks the
 /// chain head (a row lock on PostgreSQL, the database write lock on SQLite), so appends from
 /// several app instances keep one order and a reader of the head never races a writer. Inside
-/// the SQLite group writer, a head this group already read or wrote comes from `heads`.
+/// the SQLite group writer, a head this group already read or wrote comes from its `group` state.
 pub(crate) async fn seal_at_head(
     conn: &mut AnyConnection,
     drafts: Vec<EventDraft>,
-    heads: Option<&HeadCache>,
+    group: Option<&GroupState>,
 ) -> Result<Vec<SealedEvent>, StoreError> {
     let Some(first) = drafts.first() else {
         return Ok(Vec::new());
     };
     let org = first.org;
-    let mut head = match heads.and_then(|h| h.get(org)) {
+    let mut head = match group.and_then(|g| g.head(org)) {
         Some(head) => head,
         None => read_head(conn, org).await?,
     };
@@ -52,8 +52,8 @@ pub(crate) async fn seal_at_head(
     }
     // The head in the database follows each insert through the trigger `journal_advances_head`;
     // the cache follows here (a failed command empties it).
-    if let Some(heads) = heads {
-        heads.set(org, head);
+    if let Some(group) = group {
+        group.set_head(org, head);
     }
     Ok(sealed_events)
 }

@@ -20,7 +20,7 @@ use sqlx::{AnyConnection, Arguments, Row};
 use time::OffsetDateTime;
 
 use crate::journal::person_id;
-use crate::writer::{HeadCache, SearchOp, SearchOps};
+use crate::writer::{GroupState, SearchOp};
 use crate::{Backend, Ctx, Store, StoreError, journal, time_text};
 
 /// A record as the current-state table holds it.
@@ -235,9 +235,9 @@ const RECORD_COLUMNS: &str =
     "id, org_id, register, version, title, classification, unit_id, owner_id, document, created_at, created_by, updated_at, updated_by";
 
 /// Takes the organisation's chain-head lock for the rest of the transaction (see journal::append).
-/// Inside the SQLite group writer (`heads` given) the group already holds the write lock.
-async fn lock_head(conn: &mut AnyConnection, ctx: &Ctx, heads: Option<&HeadCache>) -> Result<(), StoreError> {
-    if heads.is_some() {
+/// Inside the SQLite group writer (`group` given) the group already holds the write lock.
+async fn lock_head(conn: &mut AnyConnection, ctx: &Ctx, group: Option<&GroupState>) -> Result<(), StoreError> {
+    if group.is_some() {
         return Ok(());
     }
     sqlx::query("UPDATE journal_heads SET seq = seq WHERE org_id = $1").bind(ctx.org.to_string()).execute(&mut *conn).await?;
@@ -262,11 +262,29 @@ fn slots(valid: &ValidRecord) -> ([Option<String>; TEXT_SLOTS], [Option<f64>; NU
 const INSERT_RECORD: &str = "INSERT INTO records (id, org_id, register, version, title, classification, unit_id, owner_id, document, created_at, created_by, updated_at, updated_by) \
      VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $9, $10)";
 
-/// [`INSERT_RECORD`] with its values at `$11`..`$20`, after a journal event's ten.
-const INSERT_RECORD_FROM_11: &str = "INSERT INTO records (id, org_id, register, version, title, classification, unit_id, owner_id, document, created_at, created_by, updated_at, updated_by) \
-     VALUES ($11, $12, $13, 1, $14, $15, $16, $17, $18, $19, $20, $19, $20)";
+/// A statement with every `$N` placeholder moved up by `by`, so that it can follow another
+/// statement's values in one multi-statement SQLite call.
+fn shift_placeholders(sql: &str, by: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '$' {
+            let mut digits = String::new();
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                digits.push(*d);
+                chars.next();
+            }
+            match digits.parse::<usize>() {
+                Ok(n) => out.push_str(&(n + by).to_string()),
+                Err(_) => out.push_str(&digits),
+            }
+        }
+    }
+    out
+}
 
-/// The index row on SQLite, after the event and the record: id, classification, unit and owner
+/// The index row on SQLite, after the event (`$1`..`$10`) and the record (`$11`..`$20`): id, classification, unit and owner
 /// from the record's values, then the scope at `$21`, text slots `$22`..`$29`, numbers `$30`..`$35`.
 const INSERT_INDEX_SQLITE_FROM_21: &str = "INSERT INTO record_index (id, scope, classification, unit_id, owner_id, t1, t2, t3, t4, t5, t6, t7, t8, n1, n2, n3, n4, n5, n6) \
      VALUES ($11, $21, $15, $16, $17, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)";
@@ -294,10 +312,10 @@ fn bind_record<'q>(
 }
 
 /// A change to the SQLite search table: queued for the end of the group when the command runs
-/// inside the group writer (`search` given, writer.rs), else written at once.
-async fn write_search(conn: &mut AnyConnection, op: SearchOp, search: Option<&SearchOps>) -> Result<(), StoreError> {
-    if let Some(search) = search {
-        search.push(op);
+/// inside the group writer (`group` given, writer.rs), else written at once.
+async fn write_search(conn: &mut AnyConnection, op: SearchOp, group: Option<&GroupState>) -> Result<(), StoreError> {
+    if let Some(group) = group {
+        group.push_search(op);
         return Ok(());
     }
     match op {
@@ -319,14 +337,9 @@ fn facts(valid: &ValidRecord) -> Value {
 }
 
 impl Store {
-    /// The group writer's chain-head cache, for commands that run inside it (SQLite).
-    pub(crate) fn group_heads(&self) -> Option<&HeadCache> {
-        self.writer.as_ref().map(|w| &w.heads)
-    }
-
-    /// The group writer's queue of search-table changes, for commands that run inside it.
-    fn group_search(&self) -> Option<&SearchOps> {
-        self.writer.as_ref().map(|w| &w.search)
+    /// The group writer's state, for commands that run inside it (SQLite).
+    pub(crate) fn group(&self) -> Option<&GroupState> {
+        self.writer.as_ref().map(|w| &w.group)
     }
 
     /// Creates a record (validated by core beforehand) and journals it.
@@ -381,7 +394,7 @@ impl Store {
                 id,
                 json!({"register": register.key(), "version": 1, "before": Value::Null, "after": doc, "facts": facts(valid)}),
             )],
-            self.group_heads(),
+            self.group(),
         )
         .await?;
         let event = sealed.first().ok_or_else(|| StoreError::Corrupt("no event sealed".to_string()))?;
@@ -390,7 +403,11 @@ impl Store {
         if self.backend() == Backend::Sqlite {
             // One round trip: the event, the record and its index row; the search terms follow
             // at the end of the group (writer.rs).
-            let sql = format!("{}; {INSERT_RECORD_FROM_11}; {INSERT_INDEX_SQLITE_FROM_21} RETURNING rid", journal::INSERT_EVENT);
+            let sql = format!(
+                "{}; {}; {INSERT_INDEX_SQLITE_FROM_21} RETURNING rid",
+                journal::INSERT_EVENT,
+                shift_placeholders(INSERT_RECORD, 10)
+            );
             let mut q = bind_record(journal::bind_event(sqlx::query(sqlx::AssertSqlSafe(sql)), event), ctx, register, id, valid, &doc, &at)
                 .bind(scope);
             for t in text {
@@ -402,15 +419,15 @@ impl Store {
             // fetch_all: sqlx's fetch_one stops at the first statement's (empty) result.
             let rows = q.fetch_all(&mut *conn).await?;
             let rid: i64 = rows.first().ok_or(StoreError::NotFound("index row"))?.try_get("rid")?;
-            return write_search(conn, SearchOp::Insert { rid, terms: valid.search_terms.clone() }, self.group_search()).await;
+            return write_search(conn, SearchOp::Insert { rid, terms: valid.search_terms.clone() }, self.group()).await;
         }
         journal::bind_event(sqlx::query(journal::INSERT_EVENT), event).execute(&mut *conn).await?;
         bind_record(sqlx::query(INSERT_RECORD), ctx, register, id, valid, &doc, &at).execute(&mut *conn).await?;
-        self.write_index(conn, scope, id, valid, true, self.group_search()).await
+        self.write_index(conn, scope, id, valid, true, self.group()).await
     }
 
     /// Writes the index row and search terms of a record (insert, or replace on update).
-    /// `search` is the group writer's queue for commands that run inside it.
+    /// `group` is the group writer's state for commands that run inside it.
     async fn write_index(
         &self,
         conn: &mut AnyConnection,
@@ -418,14 +435,14 @@ impl Store {
         id: RecordId,
         valid: &ValidRecord,
         is_new: bool,
-        search: Option<&SearchOps>,
+        group: Option<&GroupState>,
     ) -> Result<(), StoreError> {
         let (text, number) = slots(valid);
         if !is_new {
             let old = sqlx::query("SELECT rid FROM record_index WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *conn).await?;
             if let (Some(row), Backend::Sqlite) = (old, self.backend()) {
                 let rid: i64 = row.try_get("rid")?;
-                write_search(conn, SearchOp::Delete { rid }, search).await?;
+                write_search(conn, SearchOp::Delete { rid }, group).await?;
             }
             sqlx::query("DELETE FROM record_index WHERE id = $1").bind(id.to_string()).execute(&mut *conn).await?;
         }
@@ -457,7 +474,7 @@ impl Store {
         let row = q.fetch_one(&mut *conn).await?;
         if self.backend() == Backend::Sqlite {
             let rid: i64 = row.try_get("rid")?;
-            write_search(conn, SearchOp::Insert { rid, terms: valid.search_terms.clone() }, search).await?;
+            write_search(conn, SearchOp::Insert { rid, terms: valid.search_terms.clone() }, group).await?;
         }
         Ok(())
     }
@@ -477,7 +494,7 @@ impl Store {
             Box::pin(async move {
                 // Lock the chain head first so that the read in update_in sees the latest
                 // committed version and no other command changes the record before this commits.
-                lock_head(conn, &c, this.group_heads()).await?;
+                lock_head(conn, &c, this.group()).await?;
                 this.update_in(conn, &c, &reg, scope, id, expected_version, &v).await
             })
         })
@@ -522,7 +539,7 @@ impl Store {
                 id,
                 json!({"register": register.key(), "version": version, "before": before, "after": after, "facts": facts(valid)}),
             )],
-            self.group_heads(),
+            self.group(),
         )
         .await?;
         sqlx::query(
@@ -541,7 +558,7 @@ impl Store {
         .bind(ctx.actor.map(|a| a.to_string()))
         .execute(&mut *tx)
         .await?;
-        self.write_index(tx, scope, id, valid, false, self.group_search()).await
+        self.write_index(tx, scope, id, valid, false, self.group()).await
     }
 
     /// Creates and updates many records in one transaction (an import): all or nothing, one
@@ -552,7 +569,7 @@ impl Store {
         let (this, c, reg, rows, source) = (self.clone(), ctx.clone(), register.clone(), rows.to_vec(), source.to_string());
         self.write(move |conn| {
             Box::pin(async move {
-                lock_head(conn, &c, this.group_heads()).await?;
+                lock_head(conn, &c, this.group()).await?;
                 for row in &rows {
                     match row {
                         ImportRow::Create { id, valid } => {
@@ -564,7 +581,7 @@ impl Store {
                 journal::append(
                     conn,
                     vec![c.event(EventKind::RecordsImported, "register", reg.key(), json!({"count": rows.len(), "source": source}))],
-                    this.group_heads(),
+                    this.group(),
                 )
                 .await?;
                 Ok(rows.len())
@@ -812,5 +829,16 @@ impl mamori_core::register::Directory for OrgDirectory {
         // No built-in register has reference fields yet; references are refused until the
         // directory loads them (see load_references).
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shift_placeholders;
+
+    #[test]
+    fn placeholders_shift_and_repeat() {
+        assert_eq!(shift_placeholders("VALUES ($1, $2, 1, $9, $10, $9)", 10), "VALUES ($11, $12, 1, $19, $20, $19)");
+        assert_eq!(shift_placeholders("'$' || $", 3), "'$' || $", "a bare $ stays");
     }
 }

@@ -8,7 +8,7 @@
 //! caller is never told "done" before its command is durable.
 //!
 //! While a group runs, the writer holds SQLite's write lock (`BEGIN IMMEDIATE`), so nobody else
-//! can move a chain head: the group keeps the heads it has read or written in a [`HeadCache`],
+//! can move a chain head: the group keeps the heads it has read or written in its [`GroupState`],
 //! and commands after the first of an organisation seal their events without reading the head
 //! again. The cache is emptied before each group, after each failed command (whose savepoint
 //! rollback undid its appends) and after each commit.
@@ -16,7 +16,7 @@
 //! Search terms (the FTS5 table `record_search`) are written once per group, after the last
 //! command and before the commit, outside every savepoint: FTS5 flushes its pending terms to a new
 //! index segment at each SAVEPOINT, which made a per-command insert cost about ten times a plain
-//! one (and merged segments without end). Commands queue their changes in [`SearchOps`]; the
+//! one (and merged segments without end). Commands queue their changes in the [`GroupState`]; the
 //! changes of a failed command are dropped with its savepoint. The terms are derived from the
 //! index row, in the same transaction, so a reader never sees one without the other.
 
@@ -31,25 +31,56 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{Store, StoreError};
 
-/// The chain heads known inside the running group (see the module comment).
+/// What a running group knows beyond the database (see the module comment): the chain heads
+/// it holds the lock for, and the search-table changes its commands queued. Valid only inside
+/// commands this writer runs.
 #[derive(Clone, Default)]
-pub(crate) struct HeadCache(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<OrgId, ChainHead>>>);
+pub(crate) struct GroupState(std::sync::Arc<std::sync::Mutex<GroupInner>>);
 
-impl HeadCache {
-    pub(crate) fn get(&self, org: OrgId) -> Option<ChainHead> {
-        self.0.lock().ok().and_then(|m| m.get(&org).cloned())
+#[derive(Default)]
+struct GroupInner {
+    heads: std::collections::HashMap<OrgId, ChainHead>,
+    search: Vec<SearchOp>,
+}
+
+impl GroupState {
+    fn with<T>(&self, f: impl FnOnce(&mut GroupInner) -> T) -> Option<T> {
+        self.0.lock().ok().map(|mut inner| f(&mut inner))
     }
 
-    pub(crate) fn set(&self, org: OrgId, head: ChainHead) {
-        if let Ok(mut m) = self.0.lock() {
-            m.insert(org, head);
-        }
+    pub(crate) fn head(&self, org: OrgId) -> Option<ChainHead> {
+        self.with(|g| g.heads.get(&org).cloned()).flatten()
     }
 
-    fn clear(&self) {
-        if let Ok(mut m) = self.0.lock() {
-            m.clear();
-        }
+    pub(crate) fn set_head(&self, org: OrgId, head: ChainHead) {
+        self.with(|g| g.heads.insert(org, head));
+    }
+
+    pub(crate) fn push_search(&self, op: SearchOp) {
+        self.with(|g| g.search.push(op));
+    }
+
+    /// Where a command starts, to undo what it queued if it fails.
+    fn mark(&self) -> usize {
+        self.with(|g| g.search.len()).unwrap_or(0)
+    }
+
+    /// A command failed and its savepoint is rolled back: forget the heads (it may have moved
+    /// some) and the search changes it queued after `mark`.
+    fn command_failed(&self, mark: usize) {
+        self.with(|g| {
+            g.heads.clear();
+            g.search.truncate(mark);
+        });
+    }
+
+    /// Empties the state: before and after each group.
+    fn reset(&self) {
+        self.with(|g| *g = GroupInner::default());
+    }
+
+    fn take_search(&self) -> Vec<SearchOp> {
+        self.with(|g| std::mem::take(&mut g.search)).unwrap_or_default()
     }
 }
 
@@ -70,17 +101,15 @@ struct Pending {
 pub(crate) struct GroupWriter {
     queue: mpsc::Sender<Pending>,
     /// Valid only inside commands that this writer runs.
-    pub(crate) heads: HeadCache,
-    /// Valid only inside commands that this writer runs.
-    pub(crate) search: SearchOps,
+    pub(crate) group: GroupState,
 }
 
 impl GroupWriter {
     pub(crate) fn start(pool: AnyPool) -> GroupWriter {
         let (queue, receiver) = mpsc::channel(4 * MAX_GROUP);
-        let (heads, search) = (HeadCache::default(), SearchOps::default());
-        tokio::spawn(run(pool, receiver, heads.clone(), search.clone()));
-        GroupWriter { queue, heads, search }
+        let group = GroupState::default();
+        tokio::spawn(run(pool, receiver, group.clone()));
+        GroupWriter { queue, group }
     }
 }
 
@@ -89,32 +118,6 @@ impl GroupWriter {
 pub(crate) enum SearchOp {
     Insert { rid: i64, terms: String },
     Delete { rid: i64 },
-}
-
-/// The search-table changes of the running group (see the module comment).
-#[derive(Clone, Default)]
-pub(crate) struct SearchOps(std::sync::Arc<std::sync::Mutex<Vec<SearchOp>>>);
-
-impl SearchOps {
-    pub(crate) fn push(&self, op: SearchOp) {
-        if let Ok(mut v) = self.0.lock() {
-            v.push(op);
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.0.lock().map(|v| v.len()).unwrap_or(0)
-    }
-
-    fn truncate(&self, len: usize) {
-        if let Ok(mut v) = self.0.lock() {
-            v.truncate(len);
-        }
-    }
-
-    fn take(&self) -> Vec<SearchOp> {
-        self.0.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default()
-    }
 }
 
 /// Rows per multi-row insert into the search table (two values each; far below SQLite's limit
@@ -154,7 +157,7 @@ async fn insert_search(conn: &mut AnyConnection, rows: Vec<(i64, String)>) -> Re
     q.execute(&mut *conn).await.map(|_| ())
 }
 
-async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>, heads: HeadCache, search: SearchOps) {
+async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>, state: GroupState) {
     while let Some(first) = receiver.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -163,15 +166,13 @@ async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>, heads: HeadCa
                 Err(_) => break,
             }
         }
-        heads.clear();
-        search.take();
-        commit_group(&pool, group, &heads, &search).await;
-        heads.clear();
-        search.take();
+        state.reset();
+        commit_group(&pool, group, &state).await;
+        state.reset();
     }
 }
 
-async fn commit_group(pool: &AnyPool, group: Vec<Pending>, heads: &HeadCache, search: &SearchOps) {
+async fn commit_group(pool: &AnyPool, group: Vec<Pending>, state: &GroupState) {
     let mut conn = match pool.acquire().await {
         Ok(c) => c,
         Err(e) => return fail_all(group, &e.to_string()),
@@ -185,7 +186,7 @@ async fn commit_group(pool: &AnyPool, group: Vec<Pending>, heads: &HeadCache, se
     let mut open_savepoint = conn.execute("SAVEPOINT command").await.map(|_| ()).map_err(|e| e.to_string());
     let count = group.len();
     for (i, pending) in group.into_iter().enumerate() {
-        let queued = search.len();
+        let mark = state.mark();
         let outcome = match &open_savepoint {
             Err(e) => Err(StoreError::CommitFailed(e.clone())),
             Ok(()) => (pending.job)(&mut conn).await,
@@ -193,8 +194,7 @@ async fn commit_group(pool: &AnyPool, group: Vec<Pending>, heads: &HeadCache, se
         if outcome.is_err() {
             // Its savepoint is rolled back below, and with it any head it moved and any search
             // change it queued.
-            heads.clear();
-            search.truncate(queued);
+            state.command_failed(mark);
         }
         let last = i + 1 == count;
         let end = match (outcome.is_ok(), last) {
@@ -212,7 +212,7 @@ async fn commit_group(pool: &AnyPool, group: Vec<Pending>, heads: &HeadCache, se
         };
         outcomes.push((pending.reply, outcome));
     }
-    let committed = match apply_search(&mut conn, search.take()).await {
+    let committed = match apply_search(&mut conn, state.take_search()).await {
         Ok(()) => conn.execute("COMMIT").await.map(|_| ()),
         Err(e) => Err(e),
     };
