@@ -623,13 +623,62 @@ fn haystack(node: &NodeDef) -> String {
     parts.join("\n")
 }
 
+/// A part of a node that can change between editions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodePart {
+    Kind,
+    Parent,
+    Number,
+    Title,
+    Text,
+    AnswerTarget,
+    Fields,
+    Criteria,
+    Frequencies,
+    Cites,
+}
+
+impl NodePart {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodePart::Kind => "kind",
+            NodePart::Parent => "parent",
+            NodePart::Number => "number",
+            NodePart::Title => "title",
+            NodePart::Text => "text",
+            NodePart::AnswerTarget => "answer_target",
+            NodePart::Fields => "fields",
+            NodePart::Criteria => "criteria",
+            NodePart::Frequencies => "frequencies",
+            NodePart::Cites => "cites",
+        }
+    }
+
+    pub fn text(self) -> Text {
+        let (ja, en) = match self {
+            NodePart::Kind => ("種別", "kind"),
+            NodePart::Parent => ("位置（親）", "position"),
+            NodePart::Number => ("番号", "number"),
+            NodePart::Title => ("名称", "title"),
+            NodePart::Text => ("本文", "text"),
+            NodePart::AnswerTarget => ("回答対象", "answer target"),
+            NodePart::Fields => ("属性", "attributes"),
+            NodePart::Criteria => ("達成基準", "criteria"),
+            NodePart::Frequencies => ("頻度", "frequency"),
+            NodePart::Cites => ("引用", "citations"),
+        };
+        Text::new(ja, en)
+    }
+}
+
 /// What changed between two editions of a catalog, matched by ref.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CatalogDiff {
     pub added: Vec<String>,
     pub removed: Vec<String>,
-    /// Refs in both whose content differs, with the names of the parts that changed.
-    pub changed: Vec<(String, Vec<&'static str>)>,
+    /// Refs in both whose content differs, with the parts that changed.
+    pub changed: Vec<(String, Vec<NodePart>)>,
     pub unchanged: usize,
 }
 
@@ -655,39 +704,20 @@ pub fn diff(old: &Catalog, new: &Catalog) -> CatalogDiff {
     out
 }
 
-fn changed_parts(a: &NodeDef, b: &NodeDef) -> Vec<&'static str> {
-    let mut parts = Vec::new();
-    if a.kind != b.kind {
-        parts.push("kind");
-    }
-    if a.parent != b.parent {
-        parts.push("parent");
-    }
-    if a.number != b.number {
-        parts.push("number");
-    }
-    if a.title != b.title {
-        parts.push("title");
-    }
-    if a.text != b.text {
-        parts.push("text");
-    }
-    if a.answer_target != b.answer_target {
-        parts.push("answer_target");
-    }
-    if a.fields != b.fields {
-        parts.push("fields");
-    }
-    if a.criteria != b.criteria {
-        parts.push("criteria");
-    }
-    if a.frequencies != b.frequencies {
-        parts.push("frequencies");
-    }
-    if a.cites != b.cites {
-        parts.push("cites");
-    }
-    parts
+fn changed_parts(a: &NodeDef, b: &NodeDef) -> Vec<NodePart> {
+    let differs = [
+        (NodePart::Kind, a.kind != b.kind),
+        (NodePart::Parent, a.parent != b.parent),
+        (NodePart::Number, a.number != b.number),
+        (NodePart::Title, a.title != b.title),
+        (NodePart::Text, a.text != b.text),
+        (NodePart::AnswerTarget, a.answer_target != b.answer_target),
+        (NodePart::Fields, a.fields != b.fields),
+        (NodePart::Criteria, a.criteria != b.criteria),
+        (NodePart::Frequencies, a.frequencies != b.frequencies),
+        (NodePart::Cites, a.cites != b.cites),
+    ];
+    differs.into_iter().filter_map(|(part, changed)| changed.then_some(part)).collect()
 }
 
 /// One link of a mapping, by refs in the source and target catalogs.
@@ -909,7 +939,8 @@ mod tests {
         let d = diff(&old, &new);
         assert_eq!(d.added, vec!["1.3"]);
         assert!(d.removed.is_empty());
-        assert_eq!(d.changed, vec![("1.1".to_string(), vec!["text"])]);
+        assert_eq!(d.changed, vec![("1.1".to_string(), vec![NodePart::Text])]);
+        assert_eq!(NodePart::AnswerTarget.as_str(), serde_json::to_value(NodePart::AnswerTarget).unwrap(), "one name in JSON and text");
         assert_eq!(d.unchanged, 2);
         let back = diff(&new, &old);
         assert_eq!(back.removed, vec!["1.3"]);

@@ -112,7 +112,7 @@ async fn visible(library: &Library, reader: &Reader) -> Result<Vec<Arc<Catalog>>
 
 fn pick<'a>(catalogs: &'a [Arc<Catalog>], name: &str) -> Result<&'a Catalog, UserError> {
     let (key, edition) = parse_catalog_ref(name);
-    catalogs.iter().rev().find(|c| c.key() == key && edition.is_none_or(|e| c.edition() == e)).map(|c| c.as_ref()).ok_or_else(|| {
+    mamori_web::catalogs_io::pick(catalogs, key, edition).map(|c| c.as_ref()).ok_or_else(|| {
         UserError::new(
             format!("カタログ「{name}」はありません（mamori catalog list で一覧を表示）"),
             format!("There is no catalog \"{name}\" (mamori catalog list shows them)"),
@@ -208,7 +208,7 @@ pub(crate) async fn run(library: &Library, command: CatalogCommand) -> Result<()
                     println!("- {r}");
                 }
                 for (r, parts) in &d.changed {
-                    println!("~ {r} ({})", parts.join(", "));
+                    println!("~ {r} ({})", parts.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "));
                 }
             }
             Ok(())

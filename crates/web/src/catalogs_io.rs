@@ -50,6 +50,18 @@ pub async fn visible_catalogs(store: &Store, library: &Library, actor: &Actor) -
     Ok(out)
 }
 
+impl AsRef<Catalog> for VisibleCatalog {
+    fn as_ref(&self) -> &Catalog {
+        &self.catalog
+    }
+}
+
+/// The catalog of `list` with this key and edition (the last one listed when no edition is
+/// given: the latest).
+pub fn pick<'a, C: AsRef<Catalog>>(list: &'a [C], key: &str, edition: Option<&str>) -> Option<&'a C> {
+    list.iter().rev().find(|c| c.as_ref().key() == key && edition.is_none_or(|e| c.as_ref().edition() == e))
+}
+
 /// A catalog by key and edition (the latest edition when none is given), or "not found" when
 /// it does not exist or `actor` may not read it.
 pub async fn find_catalog(
@@ -60,10 +72,7 @@ pub async fn find_catalog(
     edition: Option<&str>,
 ) -> Result<VisibleCatalog, WebError> {
     let all = visible_catalogs(store, library, actor).await?;
-    all.into_iter()
-        .rev()
-        .find(|v| v.catalog.key() == key && edition.is_none_or(|e| v.catalog.edition() == e))
-        .ok_or_else(WebError::not_found)
+    pick(&all, key, edition).cloned().ok_or_else(WebError::not_found)
 }
 
 /// The interchange formats of catalogs.

@@ -28,10 +28,21 @@ pub fn render<T: Template>(page: &T) -> Response {
 
 /// Percent-encodes a query-string value.
 pub fn url_encode(text: &str) -> String {
+    percent_encode(text, true)
+}
+
+/// Percent-encodes one path segment (a catalog key, an edition such as 2025年度版, a ref): a `/`
+/// is encoded too.
+pub fn path_segment(text: &str) -> String {
+    percent_encode(text, false)
+}
+
+fn percent_encode(text: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'/' if keep_slash => out.push('/'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }

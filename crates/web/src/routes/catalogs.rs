@@ -15,19 +15,7 @@ use crate::auth::Viewer;
 use crate::catalogs_io::{self, VisibleCatalog};
 use crate::error::WebError;
 use crate::i18n::Tr;
-use crate::view::{Badge, Nav, render};
-
-/// Percent-encodes one path segment (a catalog key, an edition such as 2025年度版, a ref).
-fn segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+use crate::view::{Badge, Nav, path_segment as segment, render};
 
 fn catalog_url(c: &Catalog) -> String {
     format!("/catalogs/{}/{}", segment(c.key()), segment(c.edition()))
@@ -45,6 +33,19 @@ async fn readable(state: &AppState, viewer: &Viewer) -> Result<Vec<VisibleCatalo
 /// A catalog by key and edition, or 404 when it does not exist or the viewer may not read it.
 async fn find(state: &AppState, viewer: &Viewer, key: &str, edition: &str) -> Result<VisibleCatalog, WebError> {
     catalogs_io::find_catalog(&state.store, &state.library, &viewer.actor, key, Some(edition)).await
+}
+
+/// The choices of a catalog select (`key@edition`, name and edition), in list order.
+fn options(catalogs: &[VisibleCatalog], lang: Lang) -> Vec<(String, String)> {
+    catalogs
+        .iter()
+        .map(|v| {
+            (
+                format!("{}@{}", v.catalog.key(), v.catalog.edition()),
+                format!("{} ({})", v.catalog.def().name.get(lang), v.catalog.edition()),
+            )
+        })
+        .collect()
 }
 
 struct CatalogRow {
@@ -94,15 +95,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
             }
         })
         .collect();
-    let options = catalogs
-        .iter()
-        .map(|v| {
-            (
-                format!("{}@{}", v.catalog.key(), v.catalog.edition()),
-                format!("{} ({})", v.catalog.def().name.get(t.lang), v.catalog.edition()),
-            )
-        })
-        .collect();
+    let options = options(&catalogs, t.lang);
     let may_import = viewer.may(Action::CatalogImport, &Resource::Organisation(viewer.org()));
     Ok(render(&ListPage { t, nav: Nav::new(&viewer, "catalogs"), catalogs: rows, options, may_import }))
 }
@@ -247,10 +240,11 @@ pub async fn node(
     viewer: Viewer,
     Path((key, edition, ref_id)): Path<(String, String, String)>,
 ) -> Result<Response, WebError> {
-    let found = find(&state, &viewer, &key, &edition).await?;
+    viewer.authorize(Action::CatalogView, &Resource::Organisation(viewer.org()))?;
+    let visible = readable(&state, &viewer).await?;
+    let found = catalogs_io::pick(&visible, &key, Some(&edition)).ok_or_else(WebError::not_found)?;
     let c = found.catalog.as_ref();
     let n = c.node(&ref_id).ok_or_else(WebError::not_found)?;
-    let visible = readable(&state, &viewer).await?;
     let t = viewer.tr();
     let lang = t.lang;
     let other = match lang {
@@ -263,7 +257,7 @@ pub async fn node(
         c.def().fields.iter().filter_map(|f| n.fields.get(&f.key).map(|v| (f.name.get(lang).to_string(), v.clone()))).collect();
     // A cited or mapped node links to its page when the viewer may read that catalog.
     let resolve = |catalog_key: &str, r: &str| -> (String, String) {
-        match visible.iter().rev().find(|v| v.catalog.key() == catalog_key).map(|v| v.catalog.as_ref()) {
+        match catalogs_io::pick(&visible, catalog_key, None).map(|v| v.catalog.as_ref()) {
             Some(other) => {
                 let label = other.node(r).map(|x| Catalog::label(x, lang)).unwrap_or_else(|| r.to_string());
                 let url = if other.node(r).is_some() { node_url(other, r) } else { String::new() };
@@ -286,10 +280,7 @@ pub async fn node(
         .map(|l| {
             let (key, _) = parse_catalog_ref(&l.catalog);
             let (label, url) = resolve(key, &l.ref_id);
-            let catalog = visible
-                .iter()
-                .rev()
-                .find(|v| v.catalog.key() == key)
+            let catalog = catalogs_io::pick(&visible, key, None)
                 .map(|v| v.catalog.def().name.get(lang).to_string())
                 .unwrap_or_else(|| key.to_string());
             LinkRow { relationship: l.relationship.text().get(lang).to_string(), label, url, catalog }
@@ -356,26 +347,13 @@ pub async fn compare(State(state): State<AppState>, viewer: Viewer, Query(query)
     let t = viewer.tr();
     let lang = t.lang;
     let visible = readable(&state, &viewer).await?;
-    let options = visible
-        .iter()
-        .map(|v| {
-            (
-                format!("{}@{}", v.catalog.key(), v.catalog.edition()),
-                format!("{} ({})", v.catalog.def().name.get(lang), v.catalog.edition()),
-            )
-        })
-        .collect();
+    let options = options(&visible, lang);
     let pick = |name: &str| -> Result<Option<std::sync::Arc<Catalog>>, WebError> {
         if name.is_empty() {
             return Ok(None);
         }
         let (key, edition) = parse_catalog_ref(name);
-        let edition = edition.unwrap_or_default();
-        visible
-            .iter()
-            .find(|v| v.catalog.key() == key && v.catalog.edition() == edition)
-            .map(|v| Some(v.catalog.clone()))
-            .ok_or_else(WebError::not_found)
+        catalogs_io::pick(&visible, key, Some(edition.unwrap_or_default())).map(|v| Some(v.catalog.clone())).ok_or_else(WebError::not_found)
     };
     let mut page = ComparePage {
         t,
@@ -404,32 +382,14 @@ pub async fn compare(State(state): State<AppState>, viewer: Viewer, Query(query)
         page.new_name = format!("{} ({})", b.def().name.get(lang), b.edition());
         page.added = d.added.iter().map(|r| row(b, r, String::new())).collect();
         page.removed = d.removed.iter().map(|r| row(a, r, String::new())).collect();
-        page.changed =
-            d.changed.iter().map(|(r, parts)| row(b, r, parts.iter().map(|p| part_name(p, lang)).collect::<Vec<_>>().join("・"))).collect();
+        page.changed = d
+            .changed
+            .iter()
+            .map(|(r, parts)| row(b, r, parts.iter().map(|p| p.text().get(lang).to_string()).collect::<Vec<_>>().join("・")))
+            .collect();
         page.unchanged = d.unchanged;
     }
     Ok(render(&page))
-}
-
-/// The name of a changed part of a requirement, as `diff` reports it.
-fn part_name(part: &str, lang: Lang) -> String {
-    let (ja, en) = match part {
-        "kind" => ("種別", "kind"),
-        "parent" => ("位置（親）", "position"),
-        "number" => ("番号", "number"),
-        "title" => ("名称", "title"),
-        "text" => ("本文", "text"),
-        "answer_target" => ("回答対象", "answer target"),
-        "fields" => ("属性", "attributes"),
-        "criteria" => ("達成基準", "criteria"),
-        "frequencies" => ("頻度", "frequency"),
-        "cites" => ("引用", "citations"),
-        other => (other, other),
-    };
-    match lang {
-        Lang::Ja => ja.to_string(),
-        Lang::En => en.to_string(),
-    }
 }
 
 #[derive(Template)]
@@ -456,16 +416,7 @@ async fn import_page(
 ) -> Result<ImportPage, WebError> {
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
     let lang = viewer.lang;
-    let bases = readable(state, viewer)
-        .await?
-        .iter()
-        .map(|v| {
-            (
-                format!("{}@{}", v.catalog.key(), v.catalog.edition()),
-                format!("{} ({})", v.catalog.def().name.get(lang), v.catalog.edition()),
-            )
-        })
-        .collect();
+    let bases = options(&readable(state, viewer).await?, lang);
     Ok(ImportPage {
         t: viewer.tr(),
         nav: Nav::new(viewer, "catalogs"),

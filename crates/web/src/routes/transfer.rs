@@ -155,7 +155,8 @@ pub(crate) async fn read_upload(mut multipart: Multipart, limit: usize) -> Resul
                 let value = field.text().await.map_err(|e| WebError::malformed(&e.body_text()))?;
                 fields.insert(name, value.chars().take(MAX_UPLOAD_FIELD_CHARS).collect());
             }
-            _ => return Err(WebError::malformed("too many form fields")),
+            Some(_) => return Err(WebError::malformed("too many form fields")),
+            None => {}
         }
     }
     Ok(Upload { csrf, filename, bytes, fields })
