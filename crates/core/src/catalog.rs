@@ -305,6 +305,40 @@ pub struct CatalogDef {
     pub nodes: Vec<NodeDef>,
 }
 
+impl CatalogDef {
+    /// Gives the catalog the edition a person chose (for a file whose own version is already
+    /// imported, or says nothing of the year); its URN follows, so editions stay apart. Blank or
+    /// unchanged: nothing happens.
+    pub fn set_edition(&mut self, edition: &str) {
+        let edition = edition.trim();
+        if edition.is_empty() || edition == self.edition {
+            return;
+        }
+        let edition: String = edition.chars().take(64).collect();
+        let tail: String =
+            edition.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
+        self.urn = format!("{}:{tail}", self.urn);
+        self.edition = edition;
+    }
+}
+
+/// The catalogs an organisation works with: the built-in ones, where the organisation's own
+/// edition of the same key replaces the built-in one (its copy of a structure-only catalog, with
+/// the owner's text), then its other editions. Each comes with whether it is the organisation's
+/// own. Who may read which is decided by `authz`.
+pub fn overlay<C: AsRef<Catalog> + Clone>(builtin: &[C], mut own: Vec<C>) -> Vec<(C, bool)> {
+    let mut out = Vec::with_capacity(builtin.len() + own.len());
+    for b in builtin {
+        let same = |o: &C| o.as_ref().key() == b.as_ref().key() && o.as_ref().edition() == b.as_ref().edition();
+        match own.iter().position(same) {
+            Some(i) => out.push((own.remove(i), true)),
+            None => out.push((b.clone(), false)),
+        }
+    }
+    out.extend(own.into_iter().map(|o| (o, true)));
+    out
+}
+
 fn public() -> Confidentiality {
     Confidentiality::Public
 }
@@ -977,6 +1011,36 @@ mod tests {
         assert_eq!(Catalog::label(&structure, Lang::Ja), "18.9", "nothing else to show");
         structure.number = Some("⑨".into());
         assert_eq!(Catalog::label(&structure, Lang::Ja), "⑨");
+    }
+
+    #[test]
+    fn an_own_edition_replaces_the_builtin_one_in_place() {
+        let limits = CatalogLimits::default();
+        let make = |key: &str, edition: &str, text: &str| {
+            let mut d = def(vec![req("1", None, text)]);
+            d.key = key.into();
+            d.edition = edition.into();
+            std::sync::Arc::new(Catalog::check(d, &limits).unwrap())
+        };
+        let builtin = vec![make("abs", "2025", "構成のみ"), make("iso", "2022", "x")];
+        let own = vec![make("mine", "1", "自社"), make("abs", "2025", "原文")];
+        let seen: Vec<(String, bool, String)> = overlay(&builtin, own)
+            .into_iter()
+            .map(|(c, own)| (c.key().to_string(), own, c.node("1").unwrap().text.as_ref().unwrap().get(Lang::Ja).to_string()))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![("abs".into(), true, "原文".into()), ("iso".into(), false, "x".into()), ("mine".into(), true, "自社".into())]
+        );
+    }
+
+    #[test]
+    fn a_chosen_edition_moves_the_urn_along() {
+        let mut d = def(vec![req("1", None, "x")]);
+        d.set_edition("  ");
+        assert_eq!((d.edition.as_str(), d.urn.as_str()), ("1", "urn:t:1"));
+        d.set_edition("2026年度版");
+        assert_eq!((d.edition.as_str(), d.urn.as_str()), ("2026年度版", "urn:t:1:2026___"));
     }
 
     #[test]

@@ -249,7 +249,7 @@ pub(crate) async fn run(library: &Library, command: CatalogCommand) -> Result<()
             };
             let mut def = mamori_web::catalogs_io::read_catalog(format, &bytes, base.as_ref().map(|b| b.def()), &sheet, &limits)?;
             drop(bytes);
-            mamori_web::catalogs_io::set_edition(&mut def, edition.as_deref().unwrap_or_default());
+            def.set_edition(edition.as_deref().unwrap_or_default());
             let stored = mamori_web::catalogs_io::import_catalog(&store, library, &actor, def, &name, &limits).await?;
             let s = stored.catalog.stats();
             if json {

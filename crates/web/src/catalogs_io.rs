@@ -35,17 +35,11 @@ pub async fn visible_catalogs(store: &Store, library: &Library, actor: &Actor) -
     if authorize(library, actor, Action::CatalogView, &Resource::Organisation(actor.org)) != Decision::Allow {
         return Err(WebError::forbidden());
     }
-    let mut own: Vec<StoredCatalog> = store.catalogs(actor.org).await?;
-    let mut out = Vec::new();
-    for builtin in library.catalogs() {
-        let replacing = own.iter().position(|s| s.catalog.key() == builtin.key() && s.catalog.edition() == builtin.edition());
-        let entry = match replacing {
-            Some(i) => VisibleCatalog { catalog: own.remove(i).catalog, owner: Some(actor.org) },
-            None => VisibleCatalog { catalog: builtin.clone(), owner: None },
-        };
-        out.push(entry);
-    }
-    out.extend(own.into_iter().map(|s| VisibleCatalog { catalog: s.catalog, owner: Some(actor.org) }));
+    let own: Vec<Arc<Catalog>> = store.catalogs(actor.org).await?.into_iter().map(|s: StoredCatalog| s.catalog).collect();
+    let mut out: Vec<VisibleCatalog> = mamori_core::catalog::overlay(library.catalogs(), own)
+        .into_iter()
+        .map(|(catalog, own)| VisibleCatalog { catalog, owner: own.then_some(actor.org) })
+        .collect();
     out.retain(|v| may_read(library, actor, &v.catalog, v.owner));
     Ok(out)
 }
@@ -201,19 +195,6 @@ fn read_sheet(bytes: &[u8], header: &SheetHeader, limits: &CatalogImportLimits) 
             sheet::import_table(&workbook, &mapping, h, limits).map_err(|e| import_error(&e))
         }
     }
-}
-
-/// Gives an imported catalog the edition a person chose (for a file whose own version is
-/// already imported, or has none that says which year it is); its URN follows. Blank: as read.
-pub fn set_edition(def: &mut CatalogDef, edition: &str) {
-    let edition = edition.trim();
-    if edition.is_empty() || edition == def.edition {
-        return;
-    }
-    let edition: String = edition.chars().take(64).collect();
-    let tail: String = edition.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
-    def.urn = format!("{}:{tail}", def.urn);
-    def.edition = edition;
 }
 
 /// Checks a catalog and stores it as the organisation's, if `actor` may import catalogs.

@@ -477,7 +477,7 @@ pub async fn import(State(state): State<AppState>, viewer: Viewer, multipart: ax
         let field = |k: &str| upload.fields.get(k).cloned().unwrap_or_default();
         let sheet = catalogs_io::SheetHeader { key: field("key"), edition: field("edition"), name: field("name") };
         let mut def = catalogs_io::read_catalog(format, &upload.bytes, base.as_ref().map(|b| b.def()), &sheet, &limits)?;
-        catalogs_io::set_edition(&mut def, upload.fields.get("edition").map(String::as_str).unwrap_or_default());
+        def.set_edition(upload.fields.get("edition").map(String::as_str).unwrap_or_default());
         catalogs_io::import_catalog(&state.store, &state.library, &viewer.actor, def, &upload.filename, &limits).await
     }
     .await;
