@@ -20,6 +20,9 @@ pub enum InteropError {
     Csv { row: usize, detail: String },
     #[error("could not write the file: {0}")]
     Write(String),
+    /// What the workbook reader found, with its sheet and cell, in both languages.
+    #[error("{}", .0.en)]
+    Sheet(Text),
 }
 
 impl InteropError {
@@ -49,6 +52,7 @@ impl InteropError {
             InteropError::Csv { row, detail } => {
                 Text::new(format!("CSV の {row} 行目を読み取れません: {detail}"), format!("CSV row {row} cannot be read: {detail}"))
             }
+            InteropError::Sheet(text) => text.clone(),
             InteropError::Write(detail) => {
                 Text::new(format!("ファイルを作成できません: {detail}"), format!("The file could not be written: {detail}"))
             }

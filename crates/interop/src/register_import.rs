@@ -3,9 +3,7 @@
 //! its columns to a register's fields by Japanese label, English label or key. Rows keep the
 //! numbers a person sees in Excel, so every problem can name its row and column.
 
-use std::io::Cursor;
-
-use calamine::{Data, Reader, SheetVisible, Xlsx};
+use calamine::Data;
 use mamori_core::Text;
 use mamori_core::register::RegisterType;
 use serde_json::{Map, Value};
@@ -63,14 +61,7 @@ pub fn read_table(bytes: &[u8], limits: &ImportLimits) -> Result<RawTable, Inter
     if bytes.len() > limits.max_bytes {
         return Err(InteropError::TooLarge { limit: limits.max_bytes });
     }
-    let rows = if bytes.starts_with(ZIP_MAGIC) {
-        // calamine 0.38 panics on some malformed cell references when overflow checks are on
-        // (fuzz/README.md): that is a broken file, not a crash.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_xlsx(bytes, limits)))
-            .unwrap_or_else(|_| Err(InteropError::NotAWorkbook { detail: "a part of the workbook is malformed".to_string() }))?
-    } else {
-        read_csv(bytes, limits)?
-    };
+    let rows = if bytes.starts_with(ZIP_MAGIC) { read_xlsx(bytes, limits)? } else { read_csv(bytes, limits)? };
     let mut rows = rows.into_iter().filter(|r| r.cells.iter().any(|c| !c.trim().is_empty()));
     let header = rows.next().ok_or(InteropError::MissingHeader)?;
     let headers: Vec<String> = header.cells.iter().map(|h| h.trim().to_string()).collect();
@@ -81,40 +72,31 @@ pub fn read_table(bytes: &[u8], limits: &ImportLimits) -> Result<RawTable, Inter
     Ok(RawTable { header_row: header.number, headers, rows })
 }
 
+/// Reads the first visible sheet through the catalog reader, which streams cells and bounds
+/// rows, columns and cells as it goes (calamine's whole-range read would allocate a sheet's
+/// full extent, 16,384 x 1,048,576 cells for a file with cells at A1 and XFD1048576).
 fn read_xlsx(bytes: &[u8], limits: &ImportLimits) -> Result<Vec<RawRow>, InteropError> {
-    let not_workbook = |detail: String| InteropError::NotAWorkbook { detail: detail.chars().take(200).collect() };
-    let sheet_limits = crate::catalog_sheet::SheetLimits { max_bytes: limits.max_bytes, ..crate::catalog_sheet::SheetLimits::default() };
-    match crate::catalog_sheet::check_package(bytes, &sheet_limits) {
-        Ok(()) => {}
-        Err(crate::catalog_sheet::PackageProblem::Unpacked) => {
-            return Err(not_workbook(format!("the workbook unpacks to more than {} bytes", sheet_limits.max_unpacked_bytes)));
-        }
-        Err(crate::catalog_sheet::PackageProblem::Broken(detail)) => return Err(not_workbook(detail.to_string())),
-    }
-    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| not_workbook(e.to_string()))?;
+    use crate::catalog_error::{CatalogImportError, SheetBound};
+    let sheet_limits = crate::catalog_sheet::SheetLimits {
+        max_bytes: limits.max_bytes,
+        // The header row comes on top of the data rows.
+        max_rows: limits.max_rows.saturating_add(1),
+        max_columns: limits.max_columns,
+        ..crate::catalog_sheet::SheetLimits::default()
+    };
+    let workbook = crate::catalog_sheet::read_xlsx(bytes, &sheet_limits).map_err(|e| match e {
+        CatalogImportError::TooLarge { limit } => InteropError::TooLarge { limit },
+        CatalogImportError::SheetLimit { bound: SheetBound::Rows, .. } => InteropError::TooManyRows { limit: limits.max_rows },
+        CatalogImportError::SheetLimit { bound: SheetBound::Columns, .. } => InteropError::TooManyColumns { limit: limits.max_columns },
+        CatalogImportError::NotAWorkbook { detail } => InteropError::NotAWorkbook { detail },
+        other => InteropError::Sheet(other.text()),
+    })?;
     let sheet = workbook
-        .sheets_metadata()
-        .iter()
-        .find(|s| s.visible == SheetVisible::Visible)
-        .map(|s| s.name.clone())
-        .ok_or_else(|| not_workbook("no visible worksheet".to_string()))?;
-    let range = workbook.worksheet_range(&sheet).map_err(|e| not_workbook(e.to_string()))?;
-    let (first_row, first_col) = range.start().unwrap_or((0, 0));
-    if range.width() + first_col as usize > limits.max_columns {
-        return Err(InteropError::TooManyColumns { limit: limits.max_columns });
-    }
-    if range.height() > limits.max_rows + 1 {
-        return Err(InteropError::TooManyRows { limit: limits.max_rows });
-    }
-    Ok(range
-        .rows()
-        .enumerate()
-        .map(|(i, row)| {
-            let mut cells = vec![String::new(); first_col as usize];
-            cells.extend(row.iter().map(cell_text));
-            RawRow { number: first_row as usize + i + 1, cells }
-        })
-        .collect())
+        .sheets
+        .into_iter()
+        .find(|s| !s.hidden)
+        .ok_or_else(|| InteropError::NotAWorkbook { detail: "no visible worksheet".to_string() })?;
+    Ok(sheet.rows.into_iter().enumerate().map(|(i, cells)| RawRow { number: i + 1, cells }).collect())
 }
 
 /// A cell as text: integers without ".0", dates as YYYY-MM-DD.
