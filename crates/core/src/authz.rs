@@ -48,10 +48,23 @@ pub enum Action {
     /// standard, its copy of a structure-only catalog).
     #[serde(rename = "catalog.import")]
     CatalogImport,
+    /// See assessments, their answers and evidence (downloads included), scores and gaps.
+    #[serde(rename = "assessment.view")]
+    AssessmentView,
+    /// Answer items, attach evidence, request review.
+    #[serde(rename = "assessment.answer")]
+    AssessmentAnswer,
+    /// Start assessments (from a catalog, a customer's workbook or last year's), assign items,
+    /// export the customer's workbook.
+    #[serde(rename = "assessment.manage")]
+    AssessmentManage,
+    /// Approve answers, send back, submit and close.
+    #[serde(rename = "assessment.review")]
+    AssessmentReview,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 15] = [
         Action::RegisterView,
         Action::RecordCreate,
         Action::RecordUpdate,
@@ -63,7 +76,16 @@ impl Action {
         Action::OwnAccount,
         Action::CatalogView,
         Action::CatalogImport,
+        Action::AssessmentView,
+        Action::AssessmentAnswer,
+        Action::AssessmentManage,
+        Action::AssessmentReview,
     ];
+
+    /// Actions on assessments, limited by the unit an assessment is for.
+    pub fn is_assessment_scoped(self) -> bool {
+        matches!(self, Action::AssessmentView | Action::AssessmentAnswer | Action::AssessmentManage | Action::AssessmentReview)
+    }
 
     /// Actions whose grants are limited by scope and clearance on each record.
     pub fn is_record_scoped(self) -> bool {
@@ -126,6 +148,8 @@ pub enum Resource<'a> {
     /// A catalog: built into Mamori (`owner` None) or an organisation's own, marked by its
     /// owner with a classification (the ABS rules are 社外秘).
     Catalog { owner: Option<OrgId>, classification: Confidentiality },
+    /// An assessment of the organisation (`unit` None) or of one of its units.
+    Assessment { org: OrgId, unit: Option<UnitId> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,6 +283,13 @@ pub fn authorize(library: &Library, actor: &Actor, action: Action, resource: &Re
                 && owner.is_none_or(|o| o == actor.org)
                 && cleared(library, actor, action).is_some_and(|c| c >= *classification)
         }
+        Resource::Assessment { org, unit } => {
+            *org == actor.org
+                && action.is_assessment_scoped()
+                // Any other assessment action also requires seeing it.
+                && assessment_scope(library, actor, Action::AssessmentView).admits(*unit)
+                && assessment_scope(library, actor, action).admits(*unit)
+        }
         Resource::Record(facts) => {
             if facts.org != actor.org || !action.is_record_scoped() {
                 false
@@ -272,6 +303,45 @@ pub fn authorize(library: &Library, actor: &Actor, action: Action, resource: &Re
         }
     };
     if allowed { Decision::Allow } else { Decision::Deny }
+}
+
+/// Which of its organisation's assessments an actor reaches with an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssessmentScope {
+    /// Every assessment of the organisation.
+    All,
+    /// Assessments of these units (organisation-wide ones are not among them).
+    Units(Vec<UnitId>),
+}
+
+impl AssessmentScope {
+    pub fn admits(&self, unit: Option<UnitId>) -> bool {
+        match self {
+            AssessmentScope::All => true,
+            AssessmentScope::Units(units) => unit.is_some_and(|u| units.contains(&u)),
+        }
+    }
+
+    pub fn is_nothing(&self) -> bool {
+        matches!(self, AssessmentScope::Units(units) if units.is_empty())
+    }
+}
+
+/// The assessments of the actor's organisation that `action` reaches: organisation grants
+/// reach all, unit grants those of the unit the role is held in. Lists filter with it.
+pub fn assessment_scope(library: &Library, actor: &Actor, action: Action) -> AssessmentScope {
+    let mut units = Vec::new();
+    for assignment in &actor.roles {
+        let Some(role) = library.role(&assignment.role) else { continue };
+        for grant in role.grants.iter().filter(|g| g.action == action) {
+            match (grant.scope, role.scope, assignment.unit) {
+                (GrantScope::Organisation, _, _) => return AssessmentScope::All,
+                (GrantScope::Unit, RoleScope::Unit, Some(unit)) if !units.contains(&unit) => units.push(unit),
+                _ => {}
+            }
+        }
+    }
+    AssessmentScope::Units(units)
 }
 
 /// The highest clearance any of the actor's grants of `action` gives (None: no grant).

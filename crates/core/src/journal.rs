@@ -60,6 +60,15 @@ pub enum EventKind {
     PayloadErased,
     #[serde(rename = "catalog.imported")]
     CatalogImported,
+    #[serde(rename = "assessment.created")]
+    AssessmentCreated,
+    #[serde(rename = "assessment.transitioned")]
+    AssessmentTransitioned,
+    /// An item's answer, assignment, approval or evidence changed.
+    #[serde(rename = "assessment.item_changed")]
+    AssessmentItemChanged,
+    #[serde(rename = "evidence.added")]
+    EvidenceAdded,
 }
 
 impl EventKind {
@@ -83,6 +92,10 @@ impl EventKind {
             EventKind::RecordsImported => ("一括取込", "Imported"),
             EventKind::PayloadErased => ("内容を消去", "Payload erased"),
             EventKind::CatalogImported => ("カタログを取り込み", "Catalog imported"),
+            EventKind::AssessmentCreated => ("評価を作成", "Assessment created"),
+            EventKind::AssessmentTransitioned => ("評価の状態を変更", "Assessment state changed"),
+            EventKind::AssessmentItemChanged => ("回答を更新", "Answer updated"),
+            EventKind::EvidenceAdded => ("証跡を登録", "Evidence added"),
         };
         Text::new(ja, en)
     }

@@ -4,10 +4,12 @@
 //! salts are passed in. Everything a seed document says that can become a rule becomes one here,
 //! so that `store` only records and `web` only enforces what `core` decided.
 
+pub mod assessment;
 pub mod authz;
 pub mod catalog;
 pub mod classification;
 pub mod error;
+pub mod evidence;
 pub mod expr;
 pub mod ids;
 pub mod journal;

@@ -5,11 +5,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::assessment::{AnswerScale, AssessmentLibraryDef, ScoringRules, ScoringRulesDef};
 use crate::authz::Grant;
 use crate::catalog::{Catalog, CatalogDef, CatalogLimits, MappingDef, check_mapping, parse_catalog_ref};
 use crate::error::CoreError;
 use crate::register::{RegisterType, RegisterTypeDef};
 use crate::text::Text;
+
+/// The gap rule of a library without an assessments file.
+const DEFAULT_GAP_RULE: &str = r#"mandatory && (!answered || meaning == "not_met")"#;
 
 /// Largest library file accepted (an organisation's own definitions come through the same parser).
 const MAX_LIBRARY_FILE: usize = 4 * 1024 * 1024;
@@ -95,12 +99,17 @@ pub struct Library {
     registers: BTreeMap<String, RegisterType>,
     catalogs: Vec<std::sync::Arc<Catalog>>,
     mappings: Vec<MappingDef>,
+    scales: Vec<AnswerScale>,
+    scoring: ScoringRules,
 }
 
 /// The built-in library files, embedded at compile time.
 const BUILTIN_ROLES: (&str, &str) = ("library/roles.yaml", include_str!("../../../library/roles.yaml"));
 const BUILTIN_REGISTERS: &[(&str, &str)] =
     &[("library/registers/information_assets.yaml", include_str!("../../../library/registers/information_assets.yaml"))];
+
+/// Answer scales and scoring rules (`library/assessments.yaml`).
+const BUILTIN_ASSESSMENTS: (&str, &str) = ("library/assessments.yaml", include_str!("../../../library/assessments.yaml"));
 
 /// The built-in catalogs (`library/catalogs/`), one file per edition.
 const BUILTIN_CATALOGS: &[(&str, &str)] = &[
@@ -126,7 +135,45 @@ const BUILTIN_MAPPINGS: &[(&str, &str)] = &[
 impl Library {
     /// The library shipped with Mamori.
     pub fn builtin() -> Result<Library, CoreError> {
-        Library::from_sources(BUILTIN_ROLES, BUILTIN_REGISTERS)?.with_catalogs(BUILTIN_CATALOGS, BUILTIN_MAPPINGS)
+        Library::from_sources(BUILTIN_ROLES, BUILTIN_REGISTERS)?
+            .with_assessments(BUILTIN_ASSESSMENTS)?
+            .with_catalogs(BUILTIN_CATALOGS, BUILTIN_MAPPINGS)
+    }
+
+    /// Replaces the answer scales and scoring rules with those of an assessments file. Scale
+    /// keys are unique and every scale passes its check.
+    pub fn with_assessments(mut self, (file, content): (&str, &str)) -> Result<Library, CoreError> {
+        let def: AssessmentLibraryDef = parse_yaml(file, content)?;
+        let invalid = |detail: String| CoreError::LibraryInvalid { file: file.to_string(), detail };
+        let mut keys = std::collections::BTreeSet::new();
+        for scale in &def.scales {
+            scale.check().map_err(|e| invalid(e.to_string()))?;
+            if !keys.insert(scale.key.clone()) {
+                return Err(invalid(format!("answer scale {} is declared twice", scale.key)));
+            }
+        }
+        self.scoring = ScoringRules::compile(&def.scoring).map_err(|e| invalid(e.to_string()))?;
+        self.scales = def.scales;
+        Ok(self)
+    }
+
+    /// The answer scales, in file order.
+    pub fn scales(&self) -> &[AnswerScale] {
+        &self.scales
+    }
+
+    pub fn scale(&self, key: &str) -> Option<&AnswerScale> {
+        self.scales.iter().find(|s| s.key == key)
+    }
+
+    /// The scale an assessment of `catalog` starts with: the catalog's own choice, else the
+    /// first scale of the library.
+    pub fn scale_for(&self, catalog: &Catalog) -> Option<&AnswerScale> {
+        catalog.def().answer_scale.as_deref().and_then(|k| self.scale(k)).or_else(|| self.scales.first())
+    }
+
+    pub fn scoring(&self) -> &ScoringRules {
+        &self.scoring
     }
 
     /// Adds catalogs and mappings given as (file name, content) pairs. Every mapping must name
@@ -138,6 +185,12 @@ impl Library {
                 .map_err(|e| CoreError::LibraryInvalid { file: file.to_string(), detail: e.to_string() })?;
             if self.catalog(catalog.key(), Some(catalog.edition())).is_some() {
                 return Err(CoreError::LibraryInvalid { file: file.to_string(), detail: "catalog edition declared twice".to_string() });
+            }
+            if let Some(scale) = &catalog.def().answer_scale
+                && !self.scales.is_empty()
+                && self.scale(scale).is_none()
+            {
+                return Err(CoreError::LibraryInvalid { file: file.to_string(), detail: format!("unknown answer scale {scale}") });
             }
             self.catalogs.push(std::sync::Arc::new(catalog));
         }
@@ -191,7 +244,8 @@ impl Library {
                 return Err(CoreError::LibraryInvalid { file: file.to_string(), detail: "register key declared twice".to_string() });
             }
         }
-        Ok(Library { roles: roles_file.roles, registers: map, catalogs: Vec::new(), mappings: Vec::new() })
+        let scoring = ScoringRules::compile(&ScoringRulesDef { gap: DEFAULT_GAP_RULE.to_string() })?;
+        Ok(Library { roles: roles_file.roles, registers: map, catalogs: Vec::new(), mappings: Vec::new(), scales: Vec::new(), scoring })
     }
 
     pub fn roles(&self) -> &[RoleDef] {

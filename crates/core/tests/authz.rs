@@ -61,8 +61,11 @@ fn builtin_roles_are_complete_and_bilingual() {
     for key in ["buyer", "supplier"] {
         let role = library.role(&RoleKey::parse(key).unwrap()).unwrap();
         assert!(role.external, "{key} is external");
-        let actions: Vec<Action> = role.grants.iter().map(|g| g.action).collect();
-        assert_eq!(actions, vec![Action::CatalogView], "{key} reads catalogs and, for now, nothing of the organisation's own");
+        // Neither reads registers or people: a supplier runs only its own assessments.
+        assert!(
+            role.grants.iter().all(|g| g.action == Action::CatalogView || g.action.is_assessment_scoped()),
+            "{key} reads catalogs and works on assessments, nothing else of the organisation's own"
+        );
         assert!(role.grants.iter().all(|g| g.clearance.is_none()), "{key} reads public catalogs only");
     }
 }
@@ -215,4 +218,38 @@ fn catalogs_follow_owner_and_classification() {
         !authorize(&library, &ciso, Action::RegisterView, &Resource::Catalog { owner: None, classification: Confidentiality::Public })
             .is_allowed()
     );
+}
+
+#[test]
+fn assessments_follow_the_unit_they_are_for() {
+    let library = Library::builtin().unwrap();
+    let a = |action, o: u128, u: Option<UnitId>, who: &Actor| {
+        authorize(&library, who, action, &Resource::Assessment { org: org(o), unit: u }).is_allowed()
+    };
+    let ciso = actor(&[("ciso", None)]);
+    let head = actor(&[("department_head", Some(unit(1)))]);
+    let officer = actor(&[("security_officer", Some(unit(1)))]);
+    let employee = actor(&[("employee", Some(unit(1)))]);
+    let supplier = actor(&[("supplier", None)]);
+    for action in [Action::AssessmentView, Action::AssessmentAnswer, Action::AssessmentManage, Action::AssessmentReview] {
+        assert!(a(action, 1, None, &ciso), "{action:?}");
+        assert!(a(action, 1, Some(unit(2)), &ciso), "{action:?}");
+        assert!(!a(action, 2, None, &ciso), "another organisation: {action:?}");
+        assert!(a(action, 1, None, &supplier), "a supplier runs its own: {action:?}");
+        assert!(!a(action, 2, None, &supplier), "never another supplier's: {action:?}");
+        assert!(!a(action, 1, None, &employee), "{action:?}");
+    }
+    // A department head answers and reviews its own unit's assessment, not the organisation's.
+    assert!(a(Action::AssessmentAnswer, 1, Some(unit(1)), &head));
+    assert!(a(Action::AssessmentReview, 1, Some(unit(1)), &head));
+    assert!(!a(Action::AssessmentManage, 1, Some(unit(1)), &head));
+    assert!(!a(Action::AssessmentView, 1, Some(unit(2)), &head));
+    assert!(!a(Action::AssessmentView, 1, None, &head));
+    assert!(a(Action::AssessmentAnswer, 1, Some(unit(1)), &officer));
+    assert!(!a(Action::AssessmentReview, 1, Some(unit(1)), &officer));
+    // Record actions never apply to assessments.
+    assert!(!a(Action::RecordUpdate, 1, None, &ciso));
+    use mamori_core::authz::{AssessmentScope, assessment_scope};
+    assert_eq!(assessment_scope(&library, &head, Action::AssessmentView), AssessmentScope::Units(vec![unit(1)]));
+    assert!(assessment_scope(&library, &employee, Action::AssessmentView).is_nothing());
 }

@@ -24,6 +24,8 @@ pub enum StoreError {
     CommitFailed(String),
     #[error("not supported: {0}")]
     Unsupported(&'static str),
+    #[error(transparent)]
+    Evidence(#[from] mamori_core::evidence::EvidenceError),
 }
 
 impl StoreError {
@@ -44,6 +46,7 @@ impl StoreError {
     pub fn text(&self) -> Text {
         match self {
             StoreError::Core(e) => e.text(),
+            StoreError::Evidence(e) => e.text(),
             StoreError::NotFound(what) => Text::new(format!("見つかりません（{what}）"), format!("Not found ({what})")),
             StoreError::Duplicate(what) => Text::new(format!("すでに存在します（{what}）"), format!("Already exists ({what})")),
             StoreError::DataDirectory { path, detail } => Text::new(

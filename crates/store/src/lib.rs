@@ -8,6 +8,7 @@
 //! together. The store records decisions; it never makes them: validation and authorisation
 //! happen in `mamori-core` before a command gets here.
 
+mod assessments;
 mod catalogs;
 mod error;
 mod imports;
@@ -31,6 +32,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
+pub use assessments::{AssessmentRow, EvidenceFile, EvidenceRow, ItemChange, ItemChangeKind, StoredItem, Summarise};
 pub use catalogs::StoredCatalog;
 pub use error::StoreError;
 pub use imports::ImportBatch;

@@ -55,6 +55,7 @@ impl Store {
         let mut verifier = ChainVerifier::new(org);
         let mut expected: BTreeMap<String, Expected> = BTreeMap::new();
         let mut catalogs: BTreeMap<String, Expected> = BTreeMap::new();
+        let mut assessments: BTreeMap<String, Expected> = BTreeMap::new();
         let mut after_seq = 0i64;
         let mut outcome = OrgVerification { org, slug: slug.to_string(), events: 0, records: 0, problem: None };
         loop {
@@ -81,6 +82,17 @@ impl Store {
                         let after = payload.get("after").cloned().unwrap_or_default();
                         let digest = canonical_digest(&after);
                         expected.insert(header.entity_id.clone(), Expected { version, digest, seq: event.seq });
+                    }
+                    Ok((header, Some(payload)))
+                        if matches!(
+                            header.kind,
+                            EventKind::AssessmentCreated | EventKind::AssessmentTransitioned | EventKind::AssessmentItemChanged
+                        ) =>
+                    {
+                        let version = payload.get("version").and_then(|v| v.as_i64()).unwrap_or(0);
+                        let digest = canonical_digest(&payload.get("after").cloned().unwrap_or_default());
+                        let key = format!("{}:{}", header.entity_type, header.entity_id);
+                        assessments.insert(key, Expected { version, digest, seq: event.seq });
                     }
                     Ok((header, Some(payload))) if header.kind == EventKind::CatalogImported => {
                         let digest = payload.get("digest").and_then(|d| d.as_str()).unwrap_or_default().to_string();
@@ -151,6 +163,9 @@ impl Store {
             return Ok(outcome);
         }
         outcome.problem = self.verify_catalogs(org, outcome.events, catalogs).await?;
+        if outcome.problem.is_none() {
+            outcome.problem = self.verify_assessments(org, outcome.events, assessments).await?;
+        }
         Ok(outcome)
     }
 
@@ -190,6 +205,59 @@ impl Store {
             org,
             seq: e.seq,
             reason: format!("catalog {id} is in the journal but missing from the current state"),
+        }))
+    }
+}
+
+impl Store {
+    /// Every assessment and item document is the `after` of its last journal event, at its
+    /// version, and every journaled one exists.
+    async fn verify_assessments(
+        &self,
+        org: OrgId,
+        last: i64,
+        mut expected: BTreeMap<String, Expected>,
+    ) -> Result<Option<ChainBreak>, StoreError> {
+        let assessments = sqlx::query("SELECT id, version, document FROM assessments WHERE org_id = $1 ORDER BY id")
+            .bind(org.to_string())
+            .fetch_all(self.pool())
+            .await?;
+        let mut stored = Vec::new();
+        for row in &assessments {
+            let id: String = row.try_get("id")?;
+            stored.push((format!("assessment:{id}"), row.try_get::<i64, _>("version")?, row.try_get::<String, _>("document")?));
+            let items = sqlx::query("SELECT ref_id, version, document FROM assessment_items WHERE assessment_id = $1 ORDER BY ref_id")
+                .bind(id.clone())
+                .fetch_all(self.pool())
+                .await?;
+            for item in &items {
+                let r: String = item.try_get("ref_id")?;
+                stored.push((
+                    format!("assessment_item:{}", crate::assessments::item_entity(&id, &r)),
+                    item.try_get("version")?,
+                    item.try_get("document")?,
+                ));
+            }
+        }
+        for (key, version, document) in stored {
+            let digest = serde_json::from_str::<serde_json::Value>(&document).map(|d| canonical_digest(&d)).unwrap_or_default();
+            let problem = match expected.remove(&key) {
+                None => Some(ChainBreak { org, seq: last, reason: format!("{key} exists but the journal never wrote it") }),
+                Some(e) if e.version != version || e.digest != digest => Some(ChainBreak {
+                    org,
+                    seq: e.seq,
+                    reason: format!("{key} does not match its last journal event (version {version} stored, {} journaled)", e.version),
+                }),
+                Some(_) => None,
+            };
+            if problem.is_some() {
+                return Ok(problem);
+            }
+        }
+        Ok(expected.into_iter().next().map(|(key, e)| ChainBreak {
+            org,
+            seq: e.seq,
+            reason: format!("{key} is in the journal but missing from the current state"),
         }))
     }
 }

@@ -622,3 +622,107 @@ async fn imported_catalogs_are_the_organisations_own_and_verified() {
         assert_eq!(problem.seq, e.store.journal_length(fx.org).await.unwrap(), "{}: the import event is named", e.name);
     }
 }
+
+fn kubota_doc(fx: &Fixture) -> mamori_core::assessment::AssessmentDoc {
+    let scale = fx.library.scale("done_partial_none_na").unwrap().clone();
+    mamori_core::assessment::AssessmentDoc {
+        name: "クボタ 取引先チェック".into(),
+        period: "2026年度".into(),
+        unit: None,
+        catalog_key: "kubota-supplier".into(),
+        catalog_edition: "2.0".into(),
+        scope: None,
+        scale,
+        state: mamori_core::assessment::AssessmentState::InProgress,
+        previous: None,
+        due: None,
+        workbook: None,
+    }
+}
+
+fn summariser(fx: &Fixture) -> mamori_store::Summarise {
+    let library = fx.library.clone();
+    Box::new(move |states| {
+        let catalog = library.catalog("kubota-supplier", None).unwrap();
+        let items = mamori_core::assessment::scope_items(catalog, None);
+        let scale = library.scale("done_partial_none_na").unwrap();
+        mamori_core::assessment::score(catalog, &items, scale, states, library.scoring()).summary()
+    })
+}
+
+#[tokio::test]
+async fn assessments_items_and_evidence_are_journaled_versioned_and_verified() {
+    use mamori_core::assessment::{AnswerInput, Answerer, ItemState, record_answer};
+    use mamori_store::{ItemChange, ItemChangeKind};
+    for e in engines().await {
+        let fx = fixture(&e.store, "asm").await;
+        let other = fixture(&e.store, "asm-b").await;
+        let c = ctx(fx.org, Some(fx.ciso.person));
+        let doc = kubota_doc(&fx);
+        let id = uuid::Uuid::now_v7();
+        let created = e.store.create_assessment(&c, id, &doc, &Default::default(), summariser(&fx)(&Default::default())).await.unwrap();
+        assert_eq!(created.summary.items, 153, "{}", e.name);
+        assert_eq!(created.summary.mandatory_gaps, 129, "{}", e.name);
+        let id = id.to_string();
+        assert!(e.store.assessment(other.org, &id).await.unwrap().is_none(), "{}: another organisation's id is not found", e.name);
+        assert!(matches!(e.store.assessment_items(other.org, &id).await, Err(StoreError::NotFound(_))), "{}", e.name);
+
+        // Answer one 必須 item: the summary follows inside the same command.
+        let input = AnswerInput { answerer: Answerer::Primary, value: "実施済".into(), comment: "規程 3 条".into() };
+        let state = record_answer(doc.state, &doc.scale, &ItemState::default(), &input, fx.ciso.person, c.at).unwrap().unwrap();
+        let change = ItemChange { ref_id: "1".into(), expected_version: None, state: state.clone() };
+        let summary = e.store.change_items(&c, &id, 1, ItemChangeKind::Answer, vec![change.clone()], summariser(&fx)).await.unwrap();
+        assert_eq!((summary.answered, summary.mandatory_gaps), (1, 128), "{}", e.name);
+        // The same change again is stale: the item moved to version 1.
+        let stale = e.store.change_items(&c, &id, 1, ItemChangeKind::Answer, vec![change], summariser(&fx)).await;
+        assert!(matches!(stale, Err(StoreError::Core(CoreError::StaleVersion { .. }))), "{}: {stale:?}", e.name);
+        let items = e.store.assessment_items(fx.org, &id).await.unwrap();
+        assert_eq!(items["1"].version, 1);
+        assert_eq!(items["1"].state, state);
+
+        // A transition bumps the assessment's version; answers decided before it are refused.
+        let mut review = doc.clone();
+        review.state = mamori_core::assessment::AssessmentState::UnderReview;
+        let moved = e.store.update_assessment(&c, &id, 1, &review, summariser(&fx)).await.unwrap();
+        assert_eq!((moved.version, moved.doc.state), (2, review.state), "{}", e.name);
+        let late = ItemChange { ref_id: "2".into(), expected_version: None, state: state.clone() };
+        let refused = e.store.change_items(&c, &id, 1, ItemChangeKind::Answer, vec![late], summariser(&fx)).await;
+        assert!(matches!(refused, Err(StoreError::Core(CoreError::StaleVersion { .. }))), "{}", e.name);
+
+        // Evidence: stored once by content, read back checked against its hash.
+        let pdf = b"%PDF-1.4 evidence".to_vec();
+        let name = mamori_core::evidence::FileName::parse("教育記録.pdf").unwrap();
+        let ev = e.store.add_evidence_file(&c, &name, mamori_core::evidence::MediaType::Pdf, pdf.clone()).await.unwrap();
+        let again = e.store.add_evidence_file(&c, &name, mamori_core::evidence::MediaType::Pdf, pdf.clone()).await.unwrap();
+        assert_eq!(ev.id, again.id, "{}: the same file is the same evidence", e.name);
+        let sha = ev.file.as_ref().unwrap().sha256.clone();
+        assert_eq!(e.store.evidence_content(fx.org, &sha).await.unwrap(), pdf);
+        assert!(e.store.evidence(other.org, &ev.id).await.unwrap().is_none(), "{}", e.name);
+        assert!(e.store.evidence_content(other.org, &sha).await.is_err(), "{}", e.name);
+        assert!(e.store.verify().await.unwrap().is_intact(), "{}", e.name);
+
+        let mut conn = raw(&e).await;
+        sqlx::query("UPDATE evidence_blobs SET content = $1 WHERE sha256 = $2")
+            .bind(b"%PDF-1.4 forged!!".to_vec())
+            .bind(sha.clone())
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        assert!(
+            matches!(e.store.evidence_content(fx.org, &sha).await, Err(StoreError::Evidence(_))),
+            "{}: a changed file is never served",
+            e.name
+        );
+
+        // Editing an answer in the database is caught and names its event.
+        sqlx::query("UPDATE assessment_items SET document = REPLACE(document, '規程 3 条', '規程 4 条') WHERE assessment_id = $1")
+            .bind(id.clone())
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let report = e.store.verify().await.unwrap();
+        let org = report.organisations.iter().find(|o| o.org == fx.org).unwrap();
+        let problem = org.problem.clone().expect("a changed answer is detected");
+        assert!(problem.reason.contains(&format!("{id}/1")), "{}: {problem:?}", e.name);
+    }
+}

@@ -1,0 +1,62 @@
+-- Assessments: answering a catalog (or part of it) for a period. The assessment's document
+-- (name, period, unit, catalog, scope, scale, state, workbook) and each item's document
+-- (answers, assignee, due date, approval, evidence) are written with their journal events
+-- (assessment.created / transitioned / item_changed, carrying the documents as they became) and
+-- versioned like records; `mamori verify` compares both with the journal. The summary columns
+-- (items, answered, gaps, score) are derived from the items on every change, for lists and
+-- dashboards, and are not journaled.
+CREATE TABLE assessments (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organisations (id),
+    unit_id TEXT,
+    name TEXT NOT NULL,
+    period TEXT NOT NULL,
+    catalog_key TEXT NOT NULL,
+    catalog_edition TEXT NOT NULL,
+    state TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    document TEXT NOT NULL,
+    items BIGINT NOT NULL,
+    answered BIGINT NOT NULL,
+    gaps BIGINT NOT NULL,
+    mandatory_gaps BIGINT NOT NULL,
+    approved BIGINT NOT NULL,
+    score_tenths BIGINT,
+    created_at TEXT NOT NULL,
+    created_by TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX assessments_by_org ON assessments (org_id, created_at, id);
+
+CREATE TABLE assessment_items (
+    assessment_id TEXT NOT NULL REFERENCES assessments (id),
+    ref_id TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    document TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (assessment_id, ref_id)
+);
+
+-- Evidence: a file (its content in evidence_blobs, by SHA-256) or a link. Never updated: a new
+-- file is a new row, and the same content is stored once per organisation.
+CREATE TABLE evidence (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organisations (id),
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    sha256 TEXT,
+    media_type TEXT,
+    size BIGINT,
+    url TEXT,
+    created_at TEXT NOT NULL,
+    created_by TEXT
+);
+CREATE INDEX evidence_by_content ON evidence (org_id, sha256);
+
+CREATE TABLE evidence_blobs (
+    org_id TEXT NOT NULL REFERENCES organisations (id),
+    sha256 TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    content BYTEA NOT NULL,
+    PRIMARY KEY (org_id, sha256)
+);
