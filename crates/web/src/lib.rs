@@ -9,6 +9,7 @@
 // the size of `Result<_, WebError>` is not worth boxing for.
 #![allow(clippy::result_large_err)]
 
+pub mod assessments_io;
 pub mod auth;
 pub mod catalogs_io;
 pub mod csrf;
@@ -39,6 +40,8 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// Largest import file accepted.
     pub max_import_bytes: usize,
+    /// Largest evidence file accepted (default 50 MB).
+    pub max_evidence_bytes: usize,
     /// Argon2id cost: memory in KiB, iterations. Tests use cheap values.
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
@@ -52,6 +55,7 @@ impl Default for WebConfig {
             session_hours: 12,
             max_body_bytes: 64 * 1024 * 1024,
             max_import_bytes: 64 * 1024 * 1024,
+            max_evidence_bytes: mamori_core::evidence::DEFAULT_MAX_BYTES,
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
         }

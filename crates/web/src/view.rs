@@ -49,6 +49,13 @@ fn percent_encode(text: &str, keep_slash: bool) -> String {
     out
 }
 
+/// A time as pages show it: minutes, in Japan Standard Time (the zone of Mamori's users).
+pub fn short_time(at: time::OffsetDateTime) -> String {
+    let jst = time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    at.to_offset(jst).format(&format).unwrap_or_default()
+}
+
 /// The header every signed-in page shows.
 #[derive(Debug, Clone)]
 pub struct Nav {
@@ -57,6 +64,7 @@ pub struct Nav {
     pub csrf: String,
     pub may_people: bool,
     pub may_catalogs: bool,
+    pub may_assessments: bool,
     pub current: &'static str,
 }
 
@@ -69,6 +77,7 @@ impl Nav {
             csrf: viewer.csrf_token().to_string(),
             may_people: viewer.may(Action::PeopleView, &Resource::Organisation(viewer.org())),
             may_catalogs: viewer.may(Action::CatalogView, &Resource::Organisation(viewer.org())),
+            may_assessments: viewer.may(Action::AssessmentView, &Resource::Organisation(viewer.org())),
             current,
         }
     }

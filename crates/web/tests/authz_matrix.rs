@@ -75,6 +75,18 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/catalogs/import",                                  "in   ok   403  403  403  403  403  403   403   403  403  403  ok"),
     ("GET", "/catalogs/{catalog}/{edition}",                      "in   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   403  ok"),
     ("GET", "/catalogs/{catalog}/{edition}/{ref}",                "in   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   403  ok"),
+    ("GET", "/assessments",                                       "in   ok   ok   ok   ok   ok   ok   403   403   403  ok   403  ok"),
+    ("GET", "/assessments/new",                                   "in   ok   403  403  403  403  403  403   403   403  ok   403  ok"),
+    ("POST", "/assessments",                                      "in   ok   403  403  403  403  403  403   403   403  ok   403  ok"),
+    ("GET", "/assessments/{assessment}",                          "in   ok   ok   ok   ok   ok   ok   404   404   404  ok   404  404"),
+    ("GET", "/assessments/{assessment}/compare",                  "in   ok   ok   ok   ok   ok   ok   404   404   404  ok   404  404"),
+    ("POST", "/assessments/{assessment}/assign",                  "in   ok   403  403  403  403  403  404   404   404  ok   404  404"),
+    ("POST", "/assessments/{assessment}/transition",              "in   422  422  403  422  403  403  404   404   404  422  404  404"),
+    ("GET", "/assessments/{assessment}/evidence/{evidence}",      "in   ok   ok   ok   ok   ok   ok   404   404   404  ok   404  404"),
+    ("GET", "/assessments/{assessment}/items/{ref}",              "in   ok   ok   ok   ok   ok   ok   404   404   404  ok   404  404"),
+    ("POST", "/assessments/{assessment}/items/{ref}/answer",      "in   ok   403  403  ok   ok   ok   404   404   404  ok   404  404"),
+    ("POST", "/assessments/{assessment}/items/{ref}/evidence",    "in   ok   403  403  ok   ok   ok   404   404   404  ok   404  404"),
+    ("POST", "/assessments/{assessment}/items/{ref}/approve",     "in   422  422  403  422  403  403  404   404   404  422  404  404"),
     ("GET", "/api/openapi.json",                                  "ok   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   ok   ok"),
     ("GET", "/api/me",                                            "in   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   ok   ok"),
     ("GET", "/api/registers",                                     "in   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   ok   ok"),
@@ -141,6 +153,9 @@ struct Target {
     confidentiality: i64,
     /// The catalog, edition and ref of the catalog routes.
     catalog: (&'static str, &'static str, &'static str),
+    /// An assessment of Kubota's standard for 営業部 of organisation A, and a file attached to
+    /// its item 72.
+    assessment: (&'static str, &'static str),
 }
 
 /// A public built-in catalog and one of its requirements.
@@ -235,7 +250,9 @@ impl Matrix<'_> {
                 .replace("{id}", &id)
                 .replace("{catalog}", catalog)
                 .replace("{edition}", edition)
-                .replace("{ref}", node),
+                .replace("{ref}", node)
+                .replace("{assessment}", target.assessment.0)
+                .replace("{evidence}", target.assessment.1),
         );
         let version = app.store.record(app.org_a, target.record).await.unwrap().map_or(1, |r| r.version);
         let record_form = |name: &str, confidentiality: i64, extra: &[(&str, String)]| {
@@ -250,6 +267,7 @@ impl Matrix<'_> {
             fields
         };
         let request = match (method, path) {
+            ("GET", "/assessments/{assessment}/compare") => client.get(format!("{url}?with={}", target.assessment.0)),
             ("GET", _) => client.get(&url),
             ("POST", "/login") => {
                 let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
@@ -287,6 +305,38 @@ impl Matrix<'_> {
                     .part("file", reqwest::multipart::Part::bytes(oscal.to_string().into_bytes()).file_name("probe.json"));
                 client.post(&url).multipart(form)
             }
+            ("POST", "/assessments") => {
+                let unit = sales.to_string();
+                client.post(&url).form(&with_csrf(&[
+                    ("catalog", "kubota-supplier@2.0"),
+                    ("name", "probe"),
+                    ("period", "2026年度"),
+                    ("unit", &unit),
+                    ("group", "L1"),
+                ]))
+            }
+            ("POST", "/assessments/{assessment}/assign") => {
+                client.post(&url).form(&with_csrf(&[("group", node), ("assignee", ""), ("due", "")]))
+            }
+            // Submitting an assessment that is in progress: refused (422) for those who may review.
+            ("POST", "/assessments/{assessment}/transition") => {
+                let version = app.store.assessment(app.org_a, target.assessment.0).await.unwrap().map_or(1, |a| a.version).to_string();
+                client.post(&url).form(&with_csrf(&[("transition", "submit"), ("version", &version)]))
+            }
+            // An empty answer to the unanswered item 72 changes nothing, so approving it stays
+            // refused (422) for reviewers.
+            ("POST", "/assessments/{assessment}/items/{ref}/answer") => {
+                let items = app.store.assessment_items(app.org_a, target.assessment.0).await.unwrap();
+                let version = items.get(node).map(|i| i.version.to_string()).unwrap_or_default();
+                client.post(&url).form(&with_csrf(&[("version", &version), ("answerer", "primary"), ("value", ""), ("comment", "")]))
+            }
+            ("POST", "/assessments/{assessment}/items/{ref}/evidence") => {
+                let form = reqwest::multipart::Form::new()
+                    .text("csrf", csrf.clone())
+                    .text("url", format!("https://intra.example.jp/probe/{role}"))
+                    .text("title", "probe");
+                client.post(&url).multipart(form)
+            }
             ("POST", "/api/registers/{register}/records") => client.post(&url).json(&json!({"fields": asset_input("api probe", sales, 2)})),
             ("PUT", "/api/registers/{register}/records/{id}") => {
                 client.put(&url).json(&json!({"fields": asset_input("api probe", sales, target.confidentiality), "version": version}))
@@ -309,6 +359,37 @@ impl Matrix<'_> {
     }
 }
 
+/// An assessment of Kubota's standard for 営業部 of organisation A with a PDF attached to its item
+/// 72 (which stays unanswered), made through the same commands the pages use.
+async fn probe_assessment(app: &TestApp) -> (String, String) {
+    use mamori_web::assessments_io;
+    let ciso = &app.people["ciso"];
+    let roles = app.store.roles_of(app.org_a, ciso.id).await.unwrap();
+    let actor = mamori_core::person::Actor { org: app.org_a, person: ciso.id, roles };
+    let c = Ctx { actor: Some(ciso.id), ..ctx(app.org_a) };
+    let catalog = app.library.catalog("kubota-supplier", Some("2.0")).unwrap().clone();
+    let scale = app.library.scale_for(&catalog).unwrap().clone();
+    let new = assessments_io::NewAssessment {
+        catalog,
+        name: "権限確認".into(),
+        period: "2026年度".into(),
+        unit: Some(app.sales),
+        scale,
+        scope: None,
+        previous: None,
+        due: None,
+        workbook: None,
+        initial: Default::default(),
+    };
+    let row = assessments_io::create(&app.store, &app.library, &actor, &c, new).await.unwrap();
+    let name = mamori_core::evidence::FileName::parse("probe.pdf").unwrap();
+    let file = app.store.add_evidence_file(&c, &name, mamori_core::evidence::MediaType::Pdf, b"%PDF-1.4 probe".to_vec()).await.unwrap();
+    let loaded =
+        assessments_io::load(&app.store, &app.library, &actor, &row.id, mamori_core::authz::Action::AssessmentAnswer).await.unwrap();
+    assessments_io::attach(&app.store, &app.library, &c, &loaded, "72", &file.id).await.unwrap();
+    (row.id, file.id)
+}
+
 #[tokio::test]
 async fn every_route_for_every_role() {
     let app = TestApp::spawn().await;
@@ -319,20 +400,33 @@ async fn every_route_for_every_role() {
     let mut matrix = Matrix { app: &app, tokens, probes: 0, failures: Vec::new() };
 
     let internal = app.asset(app.org_a, &asset_input("社外秘の資産", app.sales, 2)).await;
+    let (assessment, evidence) = probe_assessment(&app).await;
+    let assessment: &'static str = Box::leak(assessment.into_boxed_str());
+    let evidence: &'static str = Box::leak(evidence.into_boxed_str());
     matrix
-        .run(&table(EXPECTED), Target { record: internal, confidentiality: 2, catalog: PUBLIC_CATALOG }, true, "社外秘 record of 営業部")
+        .run(
+            &table(EXPECTED),
+            Target { record: internal, confidentiality: 2, catalog: PUBLIC_CATALOG, assessment: (assessment, evidence) },
+            true,
+            "社外秘 record of 営業部",
+        )
         .await;
     let first_run = matrix.probes;
     let secret = app.asset(app.org_a, &asset_input("極秘の資産", app.sales, 3)).await;
     matrix
         .run(
             &table(EXPECTED_SECRET_RECORD),
-            Target { record: secret, confidentiality: 3, catalog: PUBLIC_CATALOG },
+            Target { record: secret, confidentiality: 3, catalog: PUBLIC_CATALOG, assessment: (assessment, evidence) },
             false,
             "極秘 record of 営業部",
         )
         .await;
-    let abs = Target { record: internal, confidentiality: 2, catalog: ("abs-operation-rules", "2025年度版", "18.9") };
+    let abs = Target {
+        record: internal,
+        confidentiality: 2,
+        catalog: ("abs-operation-rules", "2025年度版", "18.9"),
+        assessment: (assessment, evidence),
+    };
     matrix.run(&table(EXPECTED_INTERNAL_CATALOG), abs, false, "社外秘 catalog").await;
 
     // The records kept their organisation, unit and classification through every update.

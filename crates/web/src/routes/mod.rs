@@ -5,6 +5,7 @@
 
 mod account;
 mod api;
+mod assessments;
 mod catalogs;
 mod forms;
 mod people;
@@ -89,6 +90,18 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (route("POST", "/catalogs/import", A(Action::CatalogImport)), post(catalogs::import)),
         (route("GET", "/catalogs/{catalog}/{edition}", A(Action::CatalogView)), get(catalogs::show)),
         (route("GET", "/catalogs/{catalog}/{edition}/{ref}", A(Action::CatalogView)), get(catalogs::node)),
+        (route("GET", "/assessments", A(Action::AssessmentView)), get(assessments::list)),
+        (route("GET", "/assessments/new", A(Action::AssessmentManage)), get(assessments::new_form)),
+        (route("POST", "/assessments", A(Action::AssessmentManage)), post(assessments::create)),
+        (route("GET", "/assessments/{assessment}", A(Action::AssessmentView)), get(assessments::show)),
+        (route("GET", "/assessments/{assessment}/compare", A(Action::AssessmentView)), get(assessments::compare)),
+        (route("POST", "/assessments/{assessment}/assign", A(Action::AssessmentManage)), post(assessments::assign)),
+        (route("POST", "/assessments/{assessment}/transition", A(Action::AssessmentAnswer)), post(assessments::transition)),
+        (route("GET", "/assessments/{assessment}/evidence/{evidence}", A(Action::AssessmentView)), get(assessments::download)),
+        (route("GET", "/assessments/{assessment}/items/{ref}", A(Action::AssessmentView)), get(assessments::item)),
+        (route("POST", "/assessments/{assessment}/items/{ref}/answer", A(Action::AssessmentAnswer)), post(assessments::answer)),
+        (route("POST", "/assessments/{assessment}/items/{ref}/evidence", A(Action::AssessmentAnswer)), post(assessments::add_evidence)),
+        (route("POST", "/assessments/{assessment}/items/{ref}/approve", A(Action::AssessmentReview)), post(assessments::approve)),
         (route("GET", "/api/openapi.json", Public), get(api::openapi)),
         (route("GET", "/api/me", A(Action::OwnAccount)), get(api::me)),
         (route("GET", "/api/registers", A(Action::OwnAccount)), get(api::registers)),

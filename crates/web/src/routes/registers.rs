@@ -79,12 +79,7 @@ pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
-pub(crate) fn format_time(at: OffsetDateTime) -> String {
-    // Shown in Japan Standard Time, the zone of Mamori's users.
-    let jst = time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
-    at.to_offset(jst).format(&format).unwrap_or_default()
-}
+pub(crate) use crate::view::short_time as format_time;
 
 #[derive(Debug)]
 struct RegisterLink {

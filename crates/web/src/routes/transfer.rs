@@ -116,7 +116,11 @@ pub async fn import_form(State(state): State<AppState>, viewer: Viewer, Path(key
 /// A multipart form with one file: the file's name and bytes and the other (short) fields.
 pub(crate) struct Upload {
     pub csrf: String,
+    /// The file's name without folder separators: a label for the journal.
     pub filename: String,
+    /// The name as the browser sent it (at most 255 characters), for checks that must refuse
+    /// a name with folders or `..` rather than repair it.
+    pub raw_filename: String,
     pub bytes: Vec<u8>,
     pub fields: std::collections::BTreeMap<String, String>,
 }
@@ -128,7 +132,7 @@ const MAX_UPLOAD_FIELD_CHARS: usize = 2_000;
 /// Reads a multipart body: the file (at most `limit` bytes), the form token and other fields.
 pub(crate) async fn read_upload(mut multipart: Multipart, limit: usize) -> Result<Upload, WebError> {
     let too_large = || WebError::new(ErrorKind::TooLarge, Text::new("ファイルが大きすぎます。", "The file is too large."));
-    let (mut csrf, mut filename, mut bytes) = (String::new(), String::new(), Vec::new());
+    let (mut csrf, mut filename, mut raw_filename, mut bytes) = (String::new(), String::new(), String::new(), Vec::new());
     let mut fields = std::collections::BTreeMap::new();
     loop {
         let field = match multipart.next_field().await {
@@ -142,6 +146,7 @@ pub(crate) async fn read_upload(mut multipart: Multipart, limit: usize) -> Resul
             Some("file") => {
                 // The name is only a label for the journal; keep it short and free of paths.
                 filename = field.file_name().unwrap_or("upload").chars().filter(|c| !matches!(c, '/' | '\\' | '\0')).take(200).collect();
+                raw_filename = field.file_name().unwrap_or_default().chars().take(255).collect();
                 let data = field.bytes().await.map_err(|e| {
                     if e.status() == StatusCode::PAYLOAD_TOO_LARGE { too_large() } else { WebError::malformed(&e.body_text()) }
                 })?;
@@ -159,7 +164,7 @@ pub(crate) async fn read_upload(mut multipart: Multipart, limit: usize) -> Resul
             None => {}
         }
     }
-    Ok(Upload { csrf, filename, bytes, fields })
+    Ok(Upload { csrf, filename, raw_filename, bytes, fields })
 }
 
 fn describe(row: Option<usize>, column: Option<&str>, text: &Text, lang: Lang) -> String {
