@@ -802,6 +802,9 @@ pub struct AssessmentDoc {
     /// The assessment whose answers this one started from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
+    /// The buyer (委託元) organisation that distributed it to this supplier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester: Option<crate::ids::OrgId>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "iso_date::option")]
     pub due: Option<Date>,
     /// The customer's workbook it was imported from (interop's description of it: the file's
@@ -814,6 +817,17 @@ pub struct AssessmentDoc {
 pub const MAX_NAME_CHARS: usize = 200;
 
 impl AssessmentDoc {
+    /// Submitted or closed: what the buyer that sent it may read.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.state, AssessmentState::Submitted | AssessmentState::Closed)
+    }
+
+    /// Past its due date and not submitted yet.
+    pub fn is_overdue(&self, today: Date) -> bool {
+        self.due.is_some_and(|d| d < today)
+            && matches!(self.state, AssessmentState::Draft | AssessmentState::InProgress | AssessmentState::UnderReview)
+    }
+
     /// Name and period present and within bounds, and the scale sound.
     pub fn check(&self) -> Result<(), AssessmentError> {
         let bad = |field: &'static str| AssessmentError::BadField { field };

@@ -61,10 +61,15 @@ pub enum Action {
     /// Approve answers, send back, submit and close.
     #[serde(rename = "assessment.review")]
     AssessmentReview,
+    /// The buyer's side (委託元): register suppliers, distribute a catalog to them, see every
+    /// supplier's status and score, their カルテ, and remind those that have not submitted. A
+    /// supplier's answers and evidence become readable to the buyer once submitted.
+    #[serde(rename = "supplier.oversee")]
+    SupplierOversee,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::RegisterView,
         Action::RecordCreate,
         Action::RecordUpdate,
@@ -80,6 +85,7 @@ impl Action {
         Action::AssessmentAnswer,
         Action::AssessmentManage,
         Action::AssessmentReview,
+        Action::SupplierOversee,
     ];
 
     /// Actions on assessments, limited by the unit an assessment is for.
@@ -148,8 +154,10 @@ pub enum Resource<'a> {
     /// A catalog: built into Mamori (`owner` None) or an organisation's own, marked by its
     /// owner with a classification (the ABS rules are 社外秘).
     Catalog { owner: Option<OrgId>, classification: Confidentiality },
-    /// An assessment of the organisation (`unit` None) or of one of its units.
-    Assessment { org: OrgId, unit: Option<UnitId> },
+    /// An assessment of the organisation (`unit` None) or of one of its units; `requester` is
+    /// the buyer that distributed it, and `shared` says it was submitted (the buyer may read a
+    /// submitted one).
+    Assessment { org: OrgId, unit: Option<UnitId>, requester: Option<OrgId>, shared: bool },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,12 +291,19 @@ pub fn authorize(library: &Library, actor: &Actor, action: Action, resource: &Re
                 && owner.is_none_or(|o| o == actor.org)
                 && cleared(library, actor, action).is_some_and(|c| c >= *classification)
         }
-        Resource::Assessment { org, unit } => {
-            *org == actor.org
-                && action.is_assessment_scoped()
-                // Any other assessment action also requires seeing it.
-                && assessment_scope(library, actor, Action::AssessmentView).admits(*unit)
-                && assessment_scope(library, actor, action).admits(*unit)
+        Resource::Assessment { org, unit, requester, shared } => {
+            if *org == actor.org {
+                action.is_assessment_scoped()
+                    // Any other assessment action also requires seeing it.
+                    && assessment_scope(library, actor, Action::AssessmentView).admits(*unit)
+                    && assessment_scope(library, actor, action).admits(*unit)
+            } else {
+                // The declared relation: the buyer that sent it reads it once it is submitted.
+                action == Action::AssessmentView
+                    && *shared
+                    && *requester == Some(actor.org)
+                    && has_grant(library, actor, Action::SupplierOversee, None)
+            }
         }
         Resource::Record(facts) => {
             if facts.org != actor.org || !action.is_record_scoped() {

@@ -69,6 +69,15 @@ pub enum EventKind {
     AssessmentItemChanged,
     #[serde(rename = "evidence.added")]
     EvidenceAdded,
+    /// A buyer registered a supplier organisation (in the buyer's chain).
+    #[serde(rename = "supplier.linked")]
+    SupplierLinked,
+    /// A buyer reminded a supplier of an assessment not yet submitted (in the supplier's chain).
+    #[serde(rename = "assessment.reminded")]
+    AssessmentReminded,
+    /// A buyer recorded an inspection or a finding about a supplier (in the buyer's chain).
+    #[serde(rename = "supplier.finding_recorded")]
+    SupplierFindingRecorded,
 }
 
 impl EventKind {
@@ -96,6 +105,9 @@ impl EventKind {
             EventKind::AssessmentTransitioned => ("評価の状態を変更", "Assessment state changed"),
             EventKind::AssessmentItemChanged => ("回答を更新", "Answer updated"),
             EventKind::EvidenceAdded => ("証跡を登録", "Evidence added"),
+            EventKind::SupplierLinked => ("取引先を登録", "Supplier registered"),
+            EventKind::AssessmentReminded => ("提出を督促", "Reminder sent"),
+            EventKind::SupplierFindingRecorded => ("点検結果を記録", "Inspection finding recorded"),
         };
         Text::new(ja, en)
     }

@@ -63,7 +63,9 @@ fn builtin_roles_are_complete_and_bilingual() {
         assert!(role.external, "{key} is external");
         // Neither reads registers or people: a supplier runs only its own assessments.
         assert!(
-            role.grants.iter().all(|g| g.action == Action::CatalogView || g.action.is_assessment_scoped()),
+            role.grants
+                .iter()
+                .all(|g| matches!(g.action, Action::CatalogView | Action::SupplierOversee) || g.action.is_assessment_scoped()),
             "{key} reads catalogs and works on assessments, nothing else of the organisation's own"
         );
         assert!(role.grants.iter().all(|g| g.clearance.is_none()), "{key} reads public catalogs only");
@@ -224,7 +226,7 @@ fn catalogs_follow_owner_and_classification() {
 fn assessments_follow_the_unit_they_are_for() {
     let library = Library::builtin().unwrap();
     let a = |action, o: u128, u: Option<UnitId>, who: &Actor| {
-        authorize(&library, who, action, &Resource::Assessment { org: org(o), unit: u }).is_allowed()
+        authorize(&library, who, action, &Resource::Assessment { org: org(o), unit: u, requester: None, shared: false }).is_allowed()
     };
     let ciso = actor(&[("ciso", None)]);
     let head = actor(&[("department_head", Some(unit(1)))]);
@@ -252,4 +254,23 @@ fn assessments_follow_the_unit_they_are_for() {
     use mamori_core::authz::{AssessmentScope, assessment_scope};
     assert_eq!(assessment_scope(&library, &head, Action::AssessmentView), AssessmentScope::Units(vec![unit(1)]));
     assert!(assessment_scope(&library, &employee, Action::AssessmentView).is_nothing());
+}
+
+#[test]
+fn a_buyer_reads_the_assessments_it_sent_once_they_are_submitted() {
+    let library = Library::builtin().unwrap();
+    // The buyer's staff are in organisation 1; the supplier is organisation 2.
+    let buyer = actor(&[("buyer", None)]);
+    let ciso = actor(&[("ciso", None)]);
+    let sent = |shared| Resource::Assessment { org: org(2), unit: None, requester: Some(org(1)), shared };
+    let other = Resource::Assessment { org: org(2), unit: None, requester: Some(org(3)), shared: true };
+    assert!(authorize(&library, &buyer, Action::AssessmentView, &sent(true)).is_allowed());
+    assert!(!authorize(&library, &buyer, Action::AssessmentView, &sent(false)).is_allowed(), "not before it is submitted");
+    assert!(!authorize(&library, &buyer, Action::AssessmentView, &other).is_allowed(), "not what another buyer sent");
+    for action in [Action::AssessmentAnswer, Action::AssessmentManage, Action::AssessmentReview] {
+        assert!(!authorize(&library, &buyer, action, &sent(true)).is_allowed(), "the buyer never changes it: {action:?}");
+    }
+    assert!(!authorize(&library, &ciso, Action::AssessmentView, &sent(true)).is_allowed(), "only the buyer role reads suppliers'");
+    assert!(authorize(&library, &buyer, Action::SupplierOversee, &Resource::Organisation(org(1))).is_allowed());
+    assert!(!authorize(&library, &ciso, Action::SupplierOversee, &Resource::Organisation(org(1))).is_allowed());
 }

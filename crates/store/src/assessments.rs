@@ -31,6 +31,8 @@ pub struct AssessmentRow {
     pub created_at: OffsetDateTime,
     pub created_by: Option<PersonId>,
     pub updated_at: OffsetDateTime,
+    /// When the buyer last reminded the supplier.
+    pub reminded_at: Option<OffsetDateTime>,
 }
 
 /// One item's stored state and version.
@@ -164,11 +166,12 @@ fn row_to_assessment(row: &sqlx::any::AnyRow) -> Result<AssessmentRow, StoreErro
         created_at: time("created_at")?,
         created_by: person_id(row.try_get("created_by")?),
         updated_at: time("updated_at")?,
+        reminded_at: row.try_get::<Option<String>, _>("reminded_at")?.and_then(|t| time_text::from_text(&t)),
     })
 }
 
 const ASSESSMENT_COLUMNS: &str = "id, org_id, version, document, items, answered, gaps, mandatory_gaps, approved, score_tenths, \
-     created_at, created_by, updated_at";
+     created_at, created_by, updated_at, reminded_at";
 
 impl Store {
     /// Creates an assessment with its first item states (carried from last year, or the answers
@@ -205,9 +208,9 @@ impl Store {
                 journal::append(conn, events, this.group()).await?;
                 let at = time_text::to_text(c.at);
                 sqlx::query(
-                    "INSERT INTO assessments (id, org_id, unit_id, name, period, catalog_key, catalog_edition, state, version, document, \
-                     items, answered, gaps, mandatory_gaps, approved, score_tenths, created_at, created_by, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, 0, 0, 0, 0, 0, NULL, $10, $11, $10)",
+                    "INSERT INTO assessments (id, org_id, unit_id, requester_org_id, name, period, catalog_key, catalog_edition, state, \
+                     version, document, items, answered, gaps, mandatory_gaps, approved, score_tenths, created_at, created_by, updated_at) \
+                     VALUES ($1, $2, $3, $12, $4, $5, $6, $7, $8, 1, $9, 0, 0, 0, 0, 0, NULL, $10, $11, $10)",
                 )
                 .bind(id_text.clone())
                 .bind(c.org.to_string())
@@ -220,6 +223,7 @@ impl Store {
                 .bind(doc_value.to_string())
                 .bind(at.clone())
                 .bind(c.actor.map(|a| a.to_string()))
+                .bind(d.requester.map(|r| r.to_string()))
                 .execute(&mut *conn)
                 .await?;
                 for (r, state) in &items_owned {
@@ -253,6 +257,46 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// An assessment by id, whatever its organisation: for the buyer that sent it, whose right
+    /// core decides (`Resource::Assessment`'s requester). Never shown without that decision.
+    pub async fn assessment_by_id(&self, id: &str) -> Result<Option<AssessmentRow>, StoreError> {
+        let sql = format!("SELECT {ASSESSMENT_COLUMNS} FROM assessments WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).fetch_optional(self.pool()).await?;
+        row.as_ref().map(row_to_assessment).transpose()
+    }
+
+    /// Every assessment a buyer distributed, newest first (the buyer's dashboard reads only the
+    /// summary columns, not the items).
+    pub async fn requested_assessments(&self, buyer: OrgId) -> Result<Vec<AssessmentRow>, StoreError> {
+        let sql = format!("SELECT {ASSESSMENT_COLUMNS} FROM assessments WHERE requester_org_id = $1 ORDER BY created_at DESC, id DESC");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(buyer.to_string()).fetch_all(self.pool()).await?;
+        rows.iter().map(row_to_assessment).collect()
+    }
+
+    /// Records that the buyer reminded the supplier (an event in the supplier's chain, the time
+    /// on the assessment for the supplier's pages).
+    pub async fn remind(&self, ctx: &Ctx, id: &str, buyer: OrgId) -> Result<(), StoreError> {
+        let (this, c, assessment) = (self.clone(), ctx.clone(), id.to_string());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let event = c.event(EventKind::AssessmentReminded, "assessment", &assessment, json!({"buyer": buyer.to_string()}));
+                journal::append(conn, vec![event], this.group()).await?;
+                let done = sqlx::query("UPDATE assessments SET reminded_at = $1 WHERE org_id = $2 AND id = $3 AND requester_org_id = $4")
+                    .bind(time_text::to_text(c.at))
+                    .bind(c.org.to_string())
+                    .bind(assessment.clone())
+                    .bind(buyer.to_string())
+                    .execute(&mut *conn)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::NotFound("assessment"));
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// One assessment of the organisation (None for another organisation's id).

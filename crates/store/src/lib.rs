@@ -18,6 +18,7 @@ mod orgs;
 mod people;
 mod records;
 mod sessions;
+mod suppliers;
 mod time_text;
 mod verify;
 mod writer;
@@ -43,6 +44,7 @@ pub use orgs::{NewUnit, Organisation, Unit};
 pub use people::{NewPerson, Person, SignInRecord};
 pub use records::{Cursor, Filter, ImportRow, ListQuery, OrgDirectory, Page, RecordRow, SortOrder};
 pub use sessions::{ApiToken, NewSession, SessionRow};
+pub use suppliers::SupplierFinding;
 pub use verify::{OrgVerification, VerifyReport};
 
 /// Which database engine a store runs on.

@@ -33,7 +33,7 @@ pub struct NewUnit {
     pub name: Text,
 }
 
-fn org_from_row(row: &sqlx::any::AnyRow) -> Result<Organisation, StoreError> {
+pub(crate) fn org_from_row(row: &sqlx::any::AnyRow) -> Result<Organisation, StoreError> {
     let id: String = row.try_get("id")?;
     let settings: String = row.try_get("settings")?;
     Ok(Organisation {

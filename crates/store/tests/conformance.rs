@@ -635,6 +635,7 @@ fn kubota_doc(fx: &Fixture) -> mamori_core::assessment::AssessmentDoc {
         scale,
         state: mamori_core::assessment::AssessmentState::InProgress,
         previous: None,
+        requester: None,
         due: None,
         workbook: None,
     }
@@ -724,5 +725,39 @@ async fn assessments_items_and_evidence_are_journaled_versioned_and_verified() {
         let org = report.organisations.iter().find(|o| o.org == fx.org).unwrap();
         let problem = org.problem.clone().expect("a changed answer is detected");
         assert!(problem.reason.contains(&format!("{id}/1")), "{}: {problem:?}", e.name);
+    }
+}
+
+#[tokio::test]
+async fn a_buyer_links_suppliers_sees_what_it_sent_and_reminds() {
+    for e in engines().await {
+        let buyer = fixture(&e.store, "buyer").await;
+        let supplier = fixture(&e.store, "supplier").await;
+        let stranger = fixture(&e.store, "stranger").await;
+        let c = ctx(buyer.org, Some(buyer.ciso.person));
+        e.store.link_supplier(&c, supplier.org).await.unwrap();
+        assert!(matches!(e.store.link_supplier(&c, supplier.org).await, Err(StoreError::Duplicate(_))), "{}", e.name);
+        assert_eq!(e.store.suppliers(buyer.org).await.unwrap().iter().map(|o| o.id).collect::<Vec<_>>(), [supplier.org], "{}", e.name);
+        assert!(e.store.is_supplier(buyer.org, supplier.org).await.unwrap());
+        assert!(!e.store.is_supplier(buyer.org, stranger.org).await.unwrap());
+        // The buyer's person creates the assessment in the supplier's chain.
+        let mut doc = kubota_doc(&buyer);
+        doc.requester = Some(buyer.org);
+        let sc = ctx(supplier.org, Some(buyer.ciso.person));
+        let row = e.store.create_assessment(&sc, uuid::Uuid::now_v7(), &doc, &Default::default(), Default::default()).await.unwrap();
+        let sent = e.store.requested_assessments(buyer.org).await.unwrap();
+        assert_eq!(sent.len(), 1, "{}", e.name);
+        assert_eq!((sent[0].org, sent[0].doc.requester), (supplier.org, Some(buyer.org)));
+        assert!(e.store.requested_assessments(stranger.org).await.unwrap().is_empty());
+        assert!(e.store.assessment(buyer.org, &row.id).await.unwrap().is_none(), "{}: not the buyer's own", e.name);
+        e.store.remind(&sc, &row.id, buyer.org).await.unwrap();
+        assert!(e.store.assessment(supplier.org, &row.id).await.unwrap().unwrap().reminded_at.is_some());
+        assert!(e.store.remind(&ctx(supplier.org, None), &row.id, stranger.org).await.is_err(), "{}: only the buyer that sent it", e.name);
+        let day = time::Date::from_calendar_date(2026, time::Month::November, 20).unwrap();
+        e.store.record_finding(&c, supplier.org, "finding", day, "持出し記録が未整備").await.unwrap();
+        let findings = e.store.findings(buyer.org, supplier.org).await.unwrap();
+        assert_eq!((findings.len(), findings[0].on, findings[0].text.as_str()), (1, day, "持出し記録が未整備"), "{}", e.name);
+        assert!(e.store.findings(stranger.org, supplier.org).await.unwrap().is_empty());
+        assert!(e.store.verify().await.unwrap().is_intact(), "{}", e.name);
     }
 }

@@ -48,7 +48,7 @@ impl Loaded {
     }
 
     pub fn resource(&self) -> Resource<'static> {
-        Resource::Assessment { org: self.row.org, unit: self.row.doc.unit }
+        resource_of(&self.row)
     }
 
     /// The requirement `ref_id` if it is an item of this assessment.
@@ -75,14 +75,21 @@ pub fn summariser(rules: &ScoringRules, catalog: Arc<Catalog>, doc: &AssessmentD
     })
 }
 
-/// An assessment `actor` may see (else "not found", also for another organisation's id), with
-/// `action` allowed on it (else "forbidden").
+/// What authorisation looks at of an assessment: its organisation and unit, the buyer that sent
+/// it, and whether it is submitted.
+pub fn resource_of(row: &AssessmentRow) -> Resource<'static> {
+    Resource::Assessment { org: row.org, unit: row.doc.unit, requester: row.doc.requester, shared: row.doc.is_shared() }
+}
+
+/// An assessment `actor` may see (else "not found", also for another organisation's id unless
+/// core allows it: the buyer that sent a submitted one), with `action` allowed on it (else
+/// "forbidden").
 pub async fn load(store: &Store, library: &Library, actor: &Actor, id: &str, action: Action) -> Result<Loaded, WebError> {
     if uuid::Uuid::parse_str(id).is_err() {
         return Err(WebError::not_found());
     }
-    let row = store.assessment(actor.org, id).await?.ok_or_else(WebError::not_found)?;
-    let resource = Resource::Assessment { org: row.org, unit: row.doc.unit };
+    let row = store.assessment_by_id(id).await?.ok_or_else(WebError::not_found)?;
+    let resource = resource_of(&row);
     if authorize(library, actor, Action::AssessmentView, &resource) != Decision::Allow {
         return Err(WebError::not_found());
     }
@@ -90,7 +97,7 @@ pub async fn load(store: &Store, library: &Library, actor: &Actor, id: &str, act
         return Err(WebError::forbidden());
     }
     let catalog = catalog_of(store, library, row.org, &row.doc.catalog_key, &row.doc.catalog_edition).await?;
-    let items = store.assessment_items(actor.org, id).await?;
+    let items = store.assessment_items(row.org, id).await?;
     Ok(Loaded { row, catalog, items })
 }
 
@@ -118,7 +125,7 @@ pub struct NewAssessment {
 
 /// Creates an assessment (state 回答中) if `actor` may manage assessments of that unit.
 pub async fn create(store: &Store, library: &Library, actor: &Actor, ctx: &Ctx, new: NewAssessment) -> Result<AssessmentRow, WebError> {
-    let resource = Resource::Assessment { org: actor.org, unit: new.unit };
+    let resource = Resource::Assessment { org: actor.org, unit: new.unit, requester: None, shared: false };
     if authorize(library, actor, Action::AssessmentManage, &resource) != Decision::Allow {
         return Err(WebError::forbidden());
     }
@@ -141,6 +148,7 @@ pub async fn create(store: &Store, library: &Library, actor: &Actor, ctx: &Ctx, 
         scale: new.scale,
         state: AssessmentState::InProgress,
         previous: new.previous,
+        requester: None,
         due: new.due,
         workbook: new.workbook,
     };
@@ -351,4 +359,65 @@ pub async fn transition(
 /// The action a transition needs.
 pub fn transition_action(transition: Transition) -> Action {
     if transition.is_review() { Action::AssessmentReview } else { Action::AssessmentAnswer }
+}
+
+/// What a buyer sends its suppliers.
+#[derive(Debug, Clone)]
+pub struct Distribution {
+    pub catalog: Arc<Catalog>,
+    pub name: String,
+    pub period: String,
+    pub due: Option<Date>,
+    pub scale: AnswerScale,
+}
+
+/// A buyer (委託元) distributes a catalog: one assessment in each chosen supplier organisation,
+/// journaled in that supplier's chain with the buyer's person as actor, to be answered there.
+/// Every supplier must be one of the buyer's; nothing is created unless all are.
+pub async fn distribute(
+    store: &Store,
+    library: &Library,
+    actor: &Actor,
+    suppliers: &[OrgId],
+    what: &Distribution,
+) -> Result<Vec<AssessmentRow>, WebError> {
+    if authorize(library, actor, Action::SupplierOversee, &Resource::Organisation(actor.org)) != Decision::Allow {
+        return Err(WebError::forbidden());
+    }
+    for s in suppliers {
+        if !store.is_supplier(actor.org, *s).await? {
+            return Err(WebError::not_found());
+        }
+    }
+    let doc = AssessmentDoc {
+        name: what.name.trim().to_string(),
+        period: what.period.trim().to_string(),
+        unit: None,
+        catalog_key: what.catalog.key().to_string(),
+        catalog_edition: what.catalog.edition().to_string(),
+        scope: None,
+        scale: what.scale.clone(),
+        state: AssessmentState::InProgress,
+        previous: None,
+        requester: Some(actor.org),
+        due: what.due,
+        workbook: None,
+    };
+    doc.check().map_err(|e| invalid(&e))?;
+    let empty = BTreeMap::new();
+    let summary = summariser(library.scoring(), what.catalog.clone(), &doc)(&empty);
+    let mut out = Vec::with_capacity(suppliers.len());
+    for supplier in suppliers {
+        // The supplier answers the buyer's catalog: a catalog of the buyer's own is copied into
+        // the supplier's catalogs first (built-in ones are everyone's).
+        if library.catalog(what.catalog.key(), Some(what.catalog.edition())).is_none()
+            && store.catalog_edition(*supplier, what.catalog.key(), what.catalog.edition()).await?.is_none()
+        {
+            let copy_ctx = Ctx { org: *supplier, actor: Some(actor.person), role: None, at: time::OffsetDateTime::now_utc() };
+            store.import_catalog(&copy_ctx, uuid::Uuid::now_v7(), what.catalog.clone(), "distributed by the buyer").await?;
+        }
+        let ctx = Ctx { org: *supplier, actor: Some(actor.person), role: None, at: time::OffsetDateTime::now_utc() };
+        out.push(store.create_assessment(&ctx, uuid::Uuid::now_v7(), &doc, &empty, summary).await?);
+    }
+    Ok(out)
 }

@@ -15,6 +15,7 @@ pub mod catalogs_io;
 pub mod csrf;
 pub mod error;
 pub mod i18n;
+pub mod mail;
 pub mod openapi;
 pub mod registers_io;
 pub mod routes;
@@ -42,6 +43,8 @@ pub struct WebConfig {
     pub max_import_bytes: usize,
     /// Largest evidence file accepted (default 50 MB).
     pub max_evidence_bytes: usize,
+    /// Where reminder e-mails go (None: reminders are shown in the app only).
+    pub smtp: Option<mail::SmtpSettings>,
     /// Argon2id cost: memory in KiB, iterations. Tests use cheap values.
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
@@ -56,6 +59,7 @@ impl Default for WebConfig {
             max_body_bytes: 64 * 1024 * 1024,
             max_import_bytes: 64 * 1024 * 1024,
             max_evidence_bytes: mamori_core::evidence::DEFAULT_MAX_BYTES,
+            smtp: None,
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
         }
@@ -68,6 +72,8 @@ pub struct AppState {
     pub store: Store,
     pub library: Arc<Library>,
     pub config: Arc<WebConfig>,
+    /// Sends e-mail when SMTP is configured.
+    pub mailer: Option<Arc<mail::Mailer>>,
     /// A hash of a random password, checked when a sign-in names an unknown e-mail address so
     /// that response times do not reveal which addresses have accounts.
     dummy_hash: Arc<tokio::sync::OnceCell<String>>,
@@ -75,7 +81,14 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, library: Library, config: WebConfig) -> AppState {
-        AppState { store, library: Arc::new(library), config: Arc::new(config), dummy_hash: Arc::new(tokio::sync::OnceCell::new()) }
+        let mailer = config.smtp.as_ref().and_then(|s| match mail::Mailer::new(s) {
+            Ok(m) => Some(Arc::new(m)),
+            Err(e) => {
+                tracing::error!(error = %e, "SMTP settings are invalid: reminders are shown in the app only");
+                None
+            }
+        });
+        AppState { store, library: Arc::new(library), config: Arc::new(config), mailer, dummy_hash: Arc::new(tokio::sync::OnceCell::new()) }
     }
 
     pub async fn dummy_hash(&self) -> Result<&str, error::WebError> {

@@ -65,6 +65,7 @@ pub struct Nav {
     pub may_people: bool,
     pub may_catalogs: bool,
     pub may_assessments: bool,
+    pub may_suppliers: bool,
     pub current: &'static str,
 }
 
@@ -78,6 +79,7 @@ impl Nav {
             may_people: viewer.may(Action::PeopleView, &Resource::Organisation(viewer.org())),
             may_catalogs: viewer.may(Action::CatalogView, &Resource::Organisation(viewer.org())),
             may_assessments: viewer.may(Action::AssessmentView, &Resource::Organisation(viewer.org())),
+            may_suppliers: viewer.may(Action::SupplierOversee, &Resource::Organisation(viewer.org())),
             current,
         }
     }

@@ -87,6 +87,13 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/assessments/{assessment}/items/{ref}/answer",      "in   ok   403  403  ok   ok   ok   404   404   404  ok   404  404"),
     ("POST", "/assessments/{assessment}/items/{ref}/evidence",    "in   ok   403  403  ok   ok   ok   404   404   404  ok   404  404"),
     ("POST", "/assessments/{assessment}/items/{ref}/approve",     "in   422  422  403  422  403  403  404   404   404  422  404  404"),
+    ("GET", "/suppliers",                                         "in   403  403  403  403  403  403  403   403   ok   403  403  403"),
+    ("POST", "/suppliers",                                        "in   403  403  403  403  403  403  403   403   ok   403  403  403"),
+    ("GET", "/suppliers/export.csv",                              "in   403  403  403  403  403  403  403   403   ok   403  403  403"),
+    ("POST", "/suppliers/distribute",                             "in   403  403  403  403  403  403  403   403   ok   403  403  403"),
+    ("POST", "/suppliers/remind",                                 "in   403  403  403  403  403  403  403   403   ok   403  403  403"),
+    ("GET", "/suppliers/{supplier}",                              "in   403  403  403  403  403  403  403   403   ok   403  403  403"),
+    ("POST", "/suppliers/{supplier}/findings",                    "in   403  403  403  403  403  403  403   403   ok   403  403  403"),
     ("GET", "/api/openapi.json",                                  "ok   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   ok   ok"),
     ("GET", "/api/me",                                            "in   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   ok   ok"),
     ("GET", "/api/registers",                                     "in   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   ok   ok"),
@@ -156,6 +163,8 @@ struct Target {
     /// An assessment of Kubota's standard for 営業部 of organisation A, and a file attached to
     /// its item 72.
     assessment: (&'static str, &'static str),
+    /// A supplier organisation of organisation A's buyer.
+    supplier: &'static str,
 }
 
 /// A public built-in catalog and one of its requirements.
@@ -252,7 +261,8 @@ impl Matrix<'_> {
                 .replace("{edition}", edition)
                 .replace("{ref}", node)
                 .replace("{assessment}", target.assessment.0)
-                .replace("{evidence}", target.assessment.1),
+                .replace("{evidence}", target.assessment.1)
+                .replace("{supplier}", target.supplier),
         );
         let version = app.store.record(app.org_a, target.record).await.unwrap().map_or(1, |r| r.version);
         let record_form = |name: &str, confidentiality: i64, extra: &[(&str, String)]| {
@@ -315,6 +325,21 @@ impl Matrix<'_> {
                     ("group", "L1"),
                 ]))
             }
+            ("POST", "/suppliers") => {
+                let tag = uuid::Uuid::now_v7().simple().to_string();
+                let slug = format!("probe-{}", &tag[tag.len() - 12..]);
+                let email = format!("{slug}@supplier.example");
+                client.post(&url).form(&with_csrf(&[("name", "プローブ取引先"), ("slug", &slug), ("email", &email)]))
+            }
+            ("POST", "/suppliers/distribute") => client.post(&url).form(&with_csrf(&[
+                ("catalog", "kubota-supplier@2.0"),
+                ("name", "probe"),
+                ("period", "2026年度"),
+                ("due", "2026-01-31"),
+            ])),
+            ("POST", "/suppliers/{supplier}/findings") => {
+                client.post(&url).form(&with_csrf(&[("kind", "inspection"), ("on", "2026-11-01"), ("text", "probe")]))
+            }
             ("POST", "/assessments/{assessment}/assign") => {
                 client.post(&url).form(&with_csrf(&[("group", node), ("assignee", ""), ("due", "")]))
             }
@@ -357,6 +382,15 @@ impl Matrix<'_> {
         }
         class(status, location(&response).as_deref())
     }
+}
+
+/// A supplier organisation linked to organisation A (whose buyer role oversees it).
+async fn probe_supplier(app: &TestApp) -> String {
+    let supplier = OrgId::from_uuid(uuid::Uuid::now_v7());
+    app.store.create_organisation(&ctx(supplier), "probe-supplier", "プローブ取引先株式会社").await.unwrap();
+    let buyer = &app.people["buyer"];
+    app.store.link_supplier(&Ctx { actor: Some(buyer.id), ..ctx(app.org_a) }, supplier).await.unwrap();
+    supplier.to_string()
 }
 
 /// An assessment of Kubota's standard for 営業部 of organisation A with a PDF attached to its item
@@ -403,10 +437,11 @@ async fn every_route_for_every_role() {
     let (assessment, evidence) = probe_assessment(&app).await;
     let assessment: &'static str = Box::leak(assessment.into_boxed_str());
     let evidence: &'static str = Box::leak(evidence.into_boxed_str());
+    let supplier: &'static str = Box::leak(probe_supplier(&app).await.into_boxed_str());
     matrix
         .run(
             &table(EXPECTED),
-            Target { record: internal, confidentiality: 2, catalog: PUBLIC_CATALOG, assessment: (assessment, evidence) },
+            Target { record: internal, confidentiality: 2, catalog: PUBLIC_CATALOG, assessment: (assessment, evidence), supplier },
             true,
             "社外秘 record of 営業部",
         )
@@ -416,7 +451,7 @@ async fn every_route_for_every_role() {
     matrix
         .run(
             &table(EXPECTED_SECRET_RECORD),
-            Target { record: secret, confidentiality: 3, catalog: PUBLIC_CATALOG, assessment: (assessment, evidence) },
+            Target { record: secret, confidentiality: 3, catalog: PUBLIC_CATALOG, assessment: (assessment, evidence), supplier },
             false,
             "極秘 record of 営業部",
         )
@@ -426,6 +461,7 @@ async fn every_route_for_every_role() {
         confidentiality: 2,
         catalog: ("abs-operation-rules", "2025年度版", "18.9"),
         assessment: (assessment, evidence),
+        supplier,
     };
     matrix.run(&table(EXPECTED_INTERNAL_CATALOG), abs, false, "社外秘 catalog").await;
 

@@ -59,6 +59,9 @@ struct ListRow {
     score: String,
     mandatory_gaps: usize,
     updated: String,
+    /// The customer that sent it, and its last reminder.
+    requester: String,
+    reminded: String,
 }
 
 #[derive(Template)]
@@ -80,12 +83,20 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         Some(u) => units.iter().find(|x| x.id == u).map(|x| x.name.get(t.lang).to_string()).unwrap_or_default(),
     };
     let catalogs = catalogs_io::visible_catalogs(&state.store, &state.library, &viewer.actor).await.unwrap_or_default();
-    let rows = state
-        .store
-        .assessments(viewer.org(), &scope)
-        .await?
+    let mut requesters: BTreeMap<mamori_core::ids::OrgId, String> = BTreeMap::new();
+    let assessments = state.store.assessments(viewer.org(), &scope).await?;
+    for a in &assessments {
+        if let Some(r) = a.doc.requester
+            && !requesters.contains_key(&r)
+        {
+            requesters.insert(r, state.store.organisation(r).await?.name);
+        }
+    }
+    let rows = assessments
         .into_iter()
         .map(|a| ListRow {
+            requester: a.doc.requester.and_then(|r| requesters.get(&r).cloned()).unwrap_or_default(),
+            reminded: if a.doc.is_shared() { String::new() } else { a.reminded_at.map(crate::view::short_time).unwrap_or_default() },
             url: assessment_url(&a.id),
             name: a.doc.name.clone(),
             period: a.doc.period.clone(),

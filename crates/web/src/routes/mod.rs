@@ -11,6 +11,7 @@ mod forms;
 mod people;
 mod registers;
 mod session;
+mod suppliers;
 mod transfer;
 
 use axum::Router;
@@ -102,6 +103,13 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (route("POST", "/assessments/{assessment}/items/{ref}/answer", A(Action::AssessmentAnswer)), post(assessments::answer)),
         (route("POST", "/assessments/{assessment}/items/{ref}/evidence", A(Action::AssessmentAnswer)), post(assessments::add_evidence)),
         (route("POST", "/assessments/{assessment}/items/{ref}/approve", A(Action::AssessmentReview)), post(assessments::approve)),
+        (route("GET", "/suppliers", A(Action::SupplierOversee)), get(suppliers::dashboard)),
+        (route("POST", "/suppliers", A(Action::SupplierOversee)), post(suppliers::register)),
+        (route("GET", "/suppliers/export.csv", A(Action::SupplierOversee)), get(suppliers::export_csv)),
+        (route("POST", "/suppliers/distribute", A(Action::SupplierOversee)), post(suppliers::distribute)),
+        (route("POST", "/suppliers/remind", A(Action::SupplierOversee)), post(suppliers::remind)),
+        (route("GET", "/suppliers/{supplier}", A(Action::SupplierOversee)), get(suppliers::karte)),
+        (route("POST", "/suppliers/{supplier}/findings", A(Action::SupplierOversee)), post(suppliers::add_finding)),
         (route("GET", "/api/openapi.json", Public), get(api::openapi)),
         (route("GET", "/api/me", A(Action::OwnAccount)), get(api::me)),
         (route("GET", "/api/registers", A(Action::OwnAccount)), get(api::registers)),

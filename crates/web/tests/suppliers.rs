@@ -1,0 +1,264 @@
+//! The buyer's side end to end through HTTP: the buyer (委託元) registers two supplier
+//! organisations with their first 取引先 accounts, sends them Kubota's standard; one supplier
+//! answers every item and submits, the other does not; the dashboard shows both (score and gaps
+//! only of the submitted one), the CSV export lists them, the buyer reads the submitted answers
+//! but not the unsubmitted ones, reminds the overdue supplier (an e-mail through a local SMTP
+//! server the test runs, and a notice in the supplier's list), and keeps findings in the
+//! supplier's カルテ. Every supplier-facing route is tried with the other supplier's ids.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed expectation is the test failing
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use support::{TestApp, csrf_of, location};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+/// The messages a sink received: envelope recipients and data.
+type Inbox = Arc<Mutex<Vec<(Vec<String>, String)>>>;
+
+/// A minimal SMTP server on loopback that accepts every message and keeps it.
+async fn smtp_sink() -> (u16, Inbox) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let inbox: Inbox = Arc::default();
+    let keep = inbox.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else { return };
+            let keep = keep.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let (mut rcpt, mut data, mut in_data) = (Vec::new(), String::new(), false);
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            keep.lock().unwrap().push((std::mem::take(&mut rcpt), std::mem::take(&mut data)));
+                            write.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            data.push_str(&line);
+                            data.push('\n');
+                        }
+                        continue;
+                    }
+                    let upper = line.to_ascii_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        b"250 sink\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        rcpt.push(line[8..].trim().trim_matches(|c| c == '<' || c == '>').to_string());
+                        b"250 ok\r\n"
+                    } else if upper.starts_with("DATA") {
+                        in_data = true;
+                        b"354 go on\r\n"
+                    } else if upper.starts_with("QUIT") {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        return;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, inbox)
+}
+
+async fn post(client: &reqwest::Client, url: String, fields: &[(&str, &str)]) -> reqwest::Response {
+    client.post(url).form(fields).send().await.unwrap()
+}
+
+/// Signs a new account in and replaces its initial password (the forced first change).
+async fn first_sign_in(app: &TestApp, email: &str, password: &str) -> (reqwest::Client, String) {
+    let (client, _) = app.sign_in(email, password).await;
+    let page = client.get(app.url("/account/password")).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_of(&page);
+    let new = "Supplier-Pass-2026!x";
+    let changed =
+        post(&client, app.url("/account/password"), &[("csrf", &csrf), ("current", password), ("new", new), ("confirm", new)]).await;
+    assert!(changed.status().is_redirection() || changed.status().is_success(), "{}", changed.status());
+    let client = app.login(email, new).await;
+    let csrf = app.csrf(&client).await;
+    (client, csrf)
+}
+
+fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    html.split_once(start).and_then(|(_, rest)| rest.split_once(end)).map_or("", |(x, _)| x)
+}
+
+#[tokio::test]
+async fn a_buyer_sends_a_checklist_follows_up_and_reads_only_what_was_submitted() {
+    let (port, inbox) = smtp_sink().await;
+    let smtp = mamori_web::mail::SmtpSettings { host: "127.0.0.1".into(), port, from: "Mamori <mamori@buyer.example>".into() };
+    let app = TestApp::spawn_with(mamori_web::WebConfig { smtp: Some(smtp), ..Default::default() }).await;
+    let (buyer, csrf) = app.login_as("buyer").await;
+
+    // Register two suppliers; each gets a first account whose password is shown once.
+    let mut accounts = Vec::new();
+    for (name, slug, email) in
+        [("東和精工株式会社", "towa-seiko", "it@towa.example"), ("北斗電子工業", "hokuto-denshi", "sec@hokuto.example")]
+    {
+        let page = post(
+            &buyer,
+            app.url("/suppliers"),
+            &[("csrf", &csrf), ("name", name), ("slug", slug), ("contact", "情報システム課"), ("email", email)],
+        )
+        .await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        let password = between(&html, "<code>", "</code>").to_string();
+        assert!(password.len() >= 12, "the initial password is shown: {password:?}");
+        accounts.push((email, password));
+    }
+    let taken =
+        post(&buyer, app.url("/suppliers"), &[("csrf", &csrf), ("name", "重複"), ("slug", "towa-seiko"), ("email", "x@towa.example")])
+            .await;
+    assert_eq!(taken.status(), 422);
+
+    // Send Kubota's standard, due in the past, so the one who does not answer is overdue.
+    let sent = post(
+        &buyer,
+        app.url("/suppliers/distribute"),
+        &[
+            ("csrf", &csrf),
+            ("catalog", "kubota-supplier@2.0"),
+            ("name", "クボタ 取引先点検"),
+            ("period", "2026年度"),
+            ("due", "2026-06-30"),
+        ],
+    )
+    .await;
+    assert_eq!(sent.status(), 303);
+
+    // Supplier 1 answers every item and submits.
+    let (s1, s1_csrf) = first_sign_in(&app, accounts[0].0, &accounts[0].1).await;
+    let list = s1.get(app.url("/assessments")).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains("クボタ 取引先点検") && list.contains("A 株式会社"), "the supplier sees what its customer sent");
+    let a1 = between(&list, "<td><a href=\"/assessments/", "\"").to_string();
+    let page = s1.get(app.url(&format!("/assessments/{a1}"))).send().await.unwrap().text().await.unwrap();
+    let refs: Vec<String> = page
+        .split(&format!("href=\"/assessments/{a1}/items/"))
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_string)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(refs.len(), 153);
+    for r in &refs {
+        let value = if r == "1" { "not_done" } else { "done" };
+        let done =
+            post(&s1, app.url(&format!("/assessments/{a1}/items/{r}/answer")), &[("csrf", &s1_csrf), ("version", ""), ("value", value)])
+                .await;
+        assert_eq!(done.status(), 303, "{r}");
+    }
+    for (transition, version) in [("request_review", "1"), ("submit", "2")] {
+        let moved = post(
+            &s1,
+            app.url(&format!("/assessments/{a1}/transition")),
+            &[("csrf", &s1_csrf), ("version", version), ("transition", transition)],
+        )
+        .await;
+        assert_eq!(moved.status(), 303, "{transition}");
+    }
+
+    // Supplier 2 signs in and does nothing; it never sees supplier 1's assessment.
+    let (s2, s2_csrf) = first_sign_in(&app, accounts[1].0, &accounts[1].1).await;
+    let list2 = s2.get(app.url("/assessments")).send().await.unwrap().text().await.unwrap();
+    let a2 = between(&list2, "<td><a href=\"/assessments/", "\"").to_string();
+    assert_ne!(a1, a2);
+    // Every supplier-facing route with the other supplier's ids: 404 or 403, every time.
+    let evidence = "01900000-0000-7000-8000-000000000000";
+    let mut probes = 0;
+    for (who, client, token, other) in [("s2", &s2, &s2_csrf, &a1), ("s1", &s1, &s1_csrf, &a2)] {
+        let base = format!("/assessments/{other}");
+        let gets = [base.clone(), format!("{base}/compare?with={other}"), format!("{base}/items/1"), format!("{base}/evidence/{evidence}")];
+        for path in gets {
+            let status = client.get(app.url(&path)).send().await.unwrap().status().as_u16();
+            assert!(status == 404 || status == 403, "{who} GET {path}: {status}");
+            probes += 1;
+        }
+        let posts: [(String, Vec<(&str, &str)>); 4] = [
+            (format!("{base}/items/1/answer"), vec![("csrf", token), ("version", ""), ("value", "done")]),
+            (format!("{base}/items/1/approve"), vec![("csrf", token)]),
+            (format!("{base}/assign"), vec![("csrf", token), ("group", "L1"), ("assignee", "")]),
+            (format!("{base}/transition"), vec![("csrf", token), ("version", "1"), ("transition", "request_review")]),
+        ];
+        for (path, fields) in posts {
+            let status = post(client, app.url(&path), &fields).await.status().as_u16();
+            assert!(status == 404 || status == 403, "{who} POST {path}: {status}");
+            probes += 1;
+        }
+        let form = reqwest::multipart::Form::new().text("csrf", token.to_string()).text("url", "https://evil.example/");
+        let status = client.post(app.url(&format!("{base}/items/1/evidence"))).multipart(form).send().await.unwrap().status().as_u16();
+        assert!(status == 404 || status == 403, "{who} POST evidence: {status}");
+        probes += 1;
+        // The buyer's pages are not theirs either.
+        for path in ["/suppliers", "/suppliers/export.csv"] {
+            let status = client.get(app.url(path)).send().await.unwrap().status().as_u16();
+            assert_eq!(status, 403, "{who} GET {path}");
+            probes += 1;
+        }
+    }
+    eprintln!("tenant isolation: {probes} probes of supplier-facing routes with the other supplier's ids, all refused");
+    // Nothing changed on the other side.
+    assert!(app.store.verify().await.unwrap().is_intact());
+
+    // The dashboard: both suppliers; score and gaps only for the submitted one.
+    let dashboard = buyer.get(app.url("/suppliers")).send().await.unwrap().text().await.unwrap();
+    assert!(dashboard.contains("東和精工株式会社") && dashboard.contains("北斗電子工業"));
+    assert!(dashboard.contains("提出済") && dashboard.contains("期限超過"));
+    let towa = between(&dashboard, "東和精工株式会社</a>", "</tr>");
+    assert!(towa.contains("%"), "the submitted one has a score: {towa}");
+    let hokuto = between(&dashboard, "北斗電子工業</a>", "</tr>");
+    assert!(!hokuto.contains('%'), "no score before it is submitted: {hokuto}");
+    let overdue = buyer.get(app.url("/suppliers?overdue=1")).send().await.unwrap().text().await.unwrap();
+    assert!(overdue.contains("北斗電子工業") && !overdue.contains("東和精工株式会社"), "the overdue filter");
+    let csv = buyer.get(app.url("/suppliers/export.csv")).send().await.unwrap();
+    assert_eq!(csv.status(), 200);
+    let csv = csv.bytes().await.unwrap();
+    assert!(csv.starts_with(&[0xEF, 0xBB, 0xBF]), "UTF-8 with BOM for Excel");
+    let csv = String::from_utf8(csv.to_vec()).unwrap();
+    assert!(csv.contains("東和精工株式会社") && csv.contains("北斗電子工業") && csv.lines().count() == 3);
+
+    // The buyer reads the submitted answers, not the unsubmitted ones, and changes neither.
+    assert_eq!(buyer.get(app.url(&format!("/assessments/{a1}"))).send().await.unwrap().status(), 200);
+    assert_eq!(buyer.get(app.url(&format!("/assessments/{a1}/items/1"))).send().await.unwrap().status(), 200);
+    assert_eq!(buyer.get(app.url(&format!("/assessments/{a2}"))).send().await.unwrap().status(), 404);
+    let changed =
+        post(&buyer, app.url(&format!("/assessments/{a1}/items/1/answer")), &[("csrf", &csrf), ("version", "1"), ("value", "done")]).await;
+    assert_eq!(changed.status(), 403);
+
+    // Reminders: the overdue supplier gets an e-mail and a notice; the one that submitted does not.
+    let reminded = post(&buyer, app.url("/suppliers/remind"), &[("csrf", &csrf)]).await;
+    assert_eq!(reminded.status(), 303);
+    let mail = inbox.lock().unwrap().clone();
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert_eq!(mail[0].0, vec!["sec@hokuto.example".to_string()]);
+    assert!(mail[0].1.contains("Subject:"), "{}", mail[0].1);
+    let list2 = s2.get(app.url("/assessments")).send().await.unwrap().text().await.unwrap();
+    assert!(list2.contains("委託元から回答の督促があります"));
+
+    // The カルテ: history with the submitted score, and a finding recorded.
+    let karte_url = format!("/suppliers/{}", between(&dashboard, "<td><a href=\"/suppliers/", "\""));
+    let karte = buyer.get(app.url(&karte_url)).send().await.unwrap().text().await.unwrap();
+    assert!(karte.contains("クボタ 取引先点検") && karte.contains("カルテ"));
+    let noted = post(
+        &buyer,
+        app.url(&format!("{karte_url}/findings")),
+        &[("csrf", &csrf), ("kind", "finding"), ("on", "2026-11-20"), ("text", "USB メモリの持出し記録が未整備")],
+    )
+    .await;
+    assert_eq!(noted.status(), 303);
+    let karte = buyer.get(app.url(&karte_url)).send().await.unwrap().text().await.unwrap();
+    assert!(karte.contains("USB メモリの持出し記録が未整備"));
+    // A supplier that is not the buyer's is not found.
+    let stranger = format!("/suppliers/{}", app.org_b);
+    assert_eq!(buyer.get(app.url(&stranger)).send().await.unwrap().status(), 404);
+    assert_eq!(location(&noted).as_deref(), Some(karte_url.as_str()));
+    assert!(app.store.verify().await.unwrap().is_intact());
+}
