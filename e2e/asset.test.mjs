@@ -180,3 +180,51 @@ test('catalogs on a phone: find a requirement by search and follow a mapping (37
   await checkAccessibility(page, 'edition comparison');
   await context.close();
 });
+
+test('a supplier answers an item and attaches evidence on a phone (375 px)', { skip }, async () => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, locale: 'ja-JP', hasTouch: true, bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.getByLabel('メールアドレス').fill('supplier@demo.mamori.example');
+  await page.getByLabel('パスワード').fill(PASSWORD);
+  await page.getByRole('button', { name: 'ログイン' }).click();
+  await page.waitForURL(`${base}/registers`);
+  await page.getByRole('link', { name: '評価・チェックリスト' }).click();
+  await checkAccessibility(page, 'assessment list');
+  await page.getByRole('link', { name: '委託先チェックリスト' }).click();
+  await checkAccessibility(page, 'checklist page');
+
+  // The first item: answer ○ with a comment, save and stay.
+  await page.locator('ul.items a').first().click();
+  await checkAccessibility(page, 'item page');
+  await page.getByRole('radio', { name: '○' }).check();
+  await page.getByLabel('コメント・根拠').first().fill('委託契約書 第12条で秘密保持を規定');
+  await page.getByRole('button', { name: '保存', exact: true }).first().click();
+  await page.waitForURL(/done=answered/);
+  assert.match(await page.getByRole('status').innerText(), /回答を保存しました/);
+
+  // Attach a PDF as evidence; it is listed and downloads as the same bytes.
+  const pdf = Buffer.from('%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n');
+  await page.getByLabel('ファイル').setInputFiles({ name: '秘密保持契約書.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await page.getByRole('button', { name: '証跡を追加' }).click();
+  await page.waitForURL(/done=evidence/);
+  const link = page.getByRole('link', { name: '秘密保持契約書.pdf' });
+  await assert.doesNotReject(link.waitFor());
+  const href = await link.getAttribute('href');
+  const download = await page.request.get(`${base}${href}`);
+  assert.equal(download.status(), 200);
+  assert.deepEqual(Buffer.from(await download.body()), pdf);
+  await checkAccessibility(page, 'item page with evidence');
+
+  // A file that is not what its name says is refused with a clear message.
+  await page.getByLabel('ファイル').setInputFiles({ name: 'invoice.pdf', mimeType: 'application/pdf', buffer: Buffer.from('MZ\x90\x00 not a pdf') });
+  await page.getByRole('button', { name: '証跡を追加' }).click();
+  assert.match(await page.getByRole('alert').innerText(), /受け付けられない種類/);
+
+  // Back on the checklist, the item shows its answer.
+  await page.getByRole('link', { name: '一覧に戻る' }).click();
+  assert.match(await page.locator('ul.items li').first().innerText(), /○/);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 375, `no horizontal scrolling on a phone (page is ${width} px wide)`);
+  await context.close();
+});

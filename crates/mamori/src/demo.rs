@@ -1,5 +1,8 @@
-//! The demo organisation: a small manufacturer with five units, one person per role, and an
-//! information asset register filled with typical entries. Created once; reused afterwards.
+//! The demo organisation: a small manufacturer with five units, one person per role, an
+//! information asset register filled with typical entries, its answers to a customer's
+//! checklist (Kubota's standard, partly answered), and a supplier of its own (a second
+//! organisation, whose 取引先 account answers the contractor checklist the demo sent it).
+//! Created once; reused afterwards.
 
 use mamori_core::Text;
 use mamori_core::ids::{OrgId, PersonId, RecordId, UnitId};
@@ -43,6 +46,10 @@ const PEOPLE: &[(&str, &str, &str, &str)] = &[
     ("buyer", "松本 隆（委託元）", "buyer", ""),
     ("supplier", "井上 彩（取引先）", "supplier", ""),
 ];
+
+/// The demo's own supplier (the 取引先 account belongs to it, not to the demo organisation).
+const SUPPLIER_SLUG: &str = "demo-parts";
+const SUPPLIER_NAME: &str = "株式会社デモ部品";
 
 /// (business category, asset name, unit, storage, personal information, C, I, A, notes)
 type DemoAsset = (&'static str, &'static str, &'static str, &'static str, &'static str, i64, i64, i64, &'static str);
@@ -89,9 +96,12 @@ pub async fn ensure(store: &Store, config: &WebConfig) -> Result<Vec<(String, St
     }
     let unit_of = |code: &str| units.iter().find(|(c, _)| *c == code).map(|(_, id)| *id);
     let hash = mamori_web::auth::hash_password(config, PASSWORD).await?;
-    let mut ciso = None;
+    let supplier_org = OrgId::from_uuid(uuid::Uuid::now_v7());
+    store.create_organisation(&ctx(supplier_org, None, None)?, SUPPLIER_SLUG, SUPPLIER_NAME).await?;
+    let (mut ciso, mut buyer) = (None, None);
     for (local, name, role, unit) in PEOPLE {
         let id = PersonId::from_uuid(uuid::Uuid::now_v7());
+        let home = if *role == "supplier" { supplier_org } else { org };
         let person = NewPerson {
             id,
             email: Email::parse(&format!("{local}@demo.mamori.example"))?,
@@ -100,9 +110,11 @@ pub async fn ensure(store: &Store, config: &WebConfig) -> Result<Vec<(String, St
             must_change_password: false,
             roles: vec![RoleAssignment { role: RoleKey::parse(role)?, unit: unit_of(unit) }],
         };
-        store.create_person(&ctx(org, None, None)?, &person).await?;
-        if *role == "ciso" {
-            ciso = Some(id);
+        store.create_person(&ctx(home, None, None)?, &person).await?;
+        match *role {
+            "ciso" => ciso = Some(id),
+            "buyer" => buyer = Some(id),
+            _ => {}
         }
     }
     let register = library.register("information_assets")?;
@@ -125,5 +137,70 @@ pub async fn ensure(store: &Store, config: &WebConfig) -> Result<Vec<(String, St
         let valid = register.validate(&input, &directory)?;
         store.create_record(&ctx(org, ciso, Some("ciso"))?, register, RecordId::from_uuid(uuid::Uuid::now_v7()), &valid).await?;
     }
+    assessments(store, &library, org, supplier_org, ciso, buyer).await?;
     Ok(logins)
+}
+
+/// The demo's answers to Kubota's standard (label 1 answered, one gap, one link as evidence),
+/// and the contractor checklist it sent its own supplier, due in a month.
+async fn assessments(
+    store: &Store,
+    library: &mamori_core::library::Library,
+    org: OrgId,
+    supplier_org: OrgId,
+    ciso: Option<PersonId>,
+    buyer: Option<PersonId>,
+) -> Result<(), UserError> {
+    use mamori_core::assessment::{AnswerInput, Answerer};
+    use mamori_web::assessments_io as io;
+    let missing = || UserError::new("デモデータを作成できません", "The demo data cannot be created");
+    let (ciso, buyer) = (ciso.ok_or_else(missing)?, buyer.ok_or_else(missing)?);
+    let roles = store.roles_of(org, ciso).await?;
+    let actor = mamori_core::person::Actor { org, person: ciso, roles };
+    let kubota = library.catalog("kubota-supplier", Some("2.0")).ok_or_else(missing)?.clone();
+    let scale = library.scale_for(&kubota).ok_or_else(missing)?.clone();
+    let today = OffsetDateTime::now_utc().date();
+    let new = io::NewAssessment {
+        catalog: kubota,
+        name: "クボタ様 情報セキュリティ対策基準への回答".into(),
+        period: "2026年度".into(),
+        unit: None,
+        scale,
+        scope: None,
+        previous: None,
+        due: today.checked_add(time::Duration::days(45)),
+        workbook: None,
+        initial: Default::default(),
+    };
+    let c = ctx(org, Some(ciso), Some("ciso"))?;
+    let row = io::create(store, library, &actor, &c, new).await?;
+    let answers = [
+        ("1", "実施済", "情報セキュリティ基本方針（2025年4月改定）"),
+        ("2", "一部実施", "年1回の見直しは未実施。2026年度から委員会で確認する"),
+        ("3", "未実施", ""),
+    ];
+    for (r, value, comment) in answers {
+        let loaded = io::load(store, library, &actor, &row.id, mamori_core::authz::Action::AssessmentAnswer).await?;
+        let input = AnswerInput { answerer: Answerer::Primary, value: value.into(), comment: comment.into() };
+        let version = loaded.items.get(r).map(|i| i.version);
+        io::answer(store, library, &c, &loaded, r, &input, version).await?;
+    }
+    let link = store.add_evidence_link(&c, "情報セキュリティ基本方針（社内ポータル）", "https://intra.demo.example/policy").await?;
+    let loaded = io::load(store, library, &actor, &row.id, mamori_core::authz::Action::AssessmentAnswer).await?;
+    io::attach(store, library, &c, &loaded, "1", &link.id).await?;
+
+    // The demo as a buyer: its supplier answers seed 003's contractor checklist.
+    let buyer_roles = store.roles_of(org, buyer).await?;
+    let buyer_actor = mamori_core::person::Actor { org, person: buyer, roles: buyer_roles };
+    store.link_supplier(&ctx(org, Some(buyer), Some("buyer"))?, supplier_org).await?;
+    let checklist = library.catalog("space-contractor-checklist", None).ok_or_else(missing)?.clone();
+    let what = io::Distribution {
+        scale: library.scale_for(&checklist).ok_or_else(missing)?.clone(),
+        catalog: checklist,
+        name: "委託先チェックリスト".into(),
+        period: "2026年度".into(),
+        due: today.checked_add(time::Duration::days(30)),
+    };
+    io::distribute(store, library, &buyer_actor, &[supplier_org], &what).await?;
+    Ok(())
 }
