@@ -780,6 +780,61 @@ pub fn carry_forward(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Answers from elsewhere.
+
+/// Another assessment's answered items, as a source of suggestions.
+pub struct AnsweredElsewhere<'a> {
+    pub assessment: &'a str,
+    pub catalog_key: &'a str,
+    pub scale: &'a AnswerScale,
+    pub states: &'a BTreeMap<String, ItemState>,
+}
+
+/// An answer given elsewhere to the same requirement, or to one a mapping links it to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub assessment: String,
+    pub ref_id: String,
+    /// How the other requirement relates to this one; None: the same requirement.
+    pub relationship: Option<crate::catalog::Relationship>,
+    pub meaning: Meaning,
+    /// That answer's key in *this* assessment's scale (by meaning), when the scale has one.
+    pub value: Option<String>,
+    pub comment: String,
+    pub evidence: Vec<String>,
+}
+
+/// What other assessments answered for requirement `ref_id` of catalog `key`: the same
+/// requirement first, then those linked by `links`, only where there is an answer.
+pub fn suggestions(
+    key: &str,
+    ref_id: &str,
+    links: &[crate::catalog::Link],
+    scale: &AnswerScale,
+    others: &[AnsweredElsewhere<'_>],
+) -> Vec<Suggestion> {
+    let mut out = Vec::new();
+    let mut targets: Vec<(&str, &str, Option<crate::catalog::Relationship>)> = vec![(key, ref_id, None)];
+    targets.extend(links.iter().map(|l| (l.catalog.as_str(), l.ref_id.as_str(), Some(l.relationship))));
+    for (catalog, r, relationship) in targets {
+        for other in others.iter().filter(|o| o.catalog_key == catalog) {
+            let Some(state) = other.states.get(r) else { continue };
+            let Some(value) = state.value().and_then(|k| other.scale.value(k)) else { continue };
+            out.push(Suggestion {
+                assessment: other.assessment.to_string(),
+                ref_id: r.to_string(),
+                relationship,
+                meaning: value.meaning,
+                value: scale.values.iter().find(|v| v.meaning == value.meaning).map(|v| v.key.clone()),
+                comment: state.comment().to_string(),
+                evidence: state.evidence.clone(),
+            });
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
 // The assessment itself.
 
 /// What an assessment is, apart from its items: stored as its document and journaled whole on
@@ -1069,6 +1124,29 @@ mod tests {
         assert!(rules.is_gap(Some(AnswerTarget::Mandatory), scale.value("none")));
         assert!(!rules.is_gap(Some(AnswerTarget::Mandatory), scale.value("partial")));
         assert!(!rules.is_gap(Some(AnswerTarget::Optional), None));
+    }
+
+    #[test]
+    fn answers_of_the_same_and_of_mapped_requirements_are_suggested() {
+        let scale = default_scale();
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let mut states = BTreeMap::new();
+        let input = AnswerInput { answerer: Answerer::Primary, value: "done".into(), comment: "規程 5.1".into() };
+        states.insert(
+            "A.5.1".to_string(),
+            record_answer(AssessmentState::InProgress, &scale, &ItemState::default(), &input, person(1), at).unwrap().unwrap(),
+        );
+        let others = [AnsweredElsewhere { assessment: "iso", catalog_key: "iso27001-2022", scale: &scale, states: &states }];
+        let link = crate::catalog::Link {
+            mapping: "m".into(),
+            catalog: "iso27001-2022".into(),
+            ref_id: "A.5.1".into(),
+            relationship: crate::catalog::Relationship::Intersect,
+        };
+        let found = suggestions("kubota-supplier", "1", &[link], &scale, &others);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].value.as_deref(), found[0].comment.as_str()), (Some("done"), "規程 5.1"));
+        assert!(suggestions("kubota-supplier", "1", &[], &scale, &others).is_empty(), "no link, no suggestion");
     }
 
     #[test]

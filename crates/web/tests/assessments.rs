@@ -251,6 +251,18 @@ async fn a_checklist_is_answered_with_evidence_reviewed_submitted_and_carried_in
     let diff = ciso.get(app.url(&format!("{next_url}/compare?with={id}"))).send().await.unwrap().text().await.unwrap();
     assert!(diff.contains("改善 1"), "{}", diff.chars().take(2000).collect::<String>());
 
+    // Suggestions: the same requirement answered in last year's assessment, with its evidence,
+    // which can be reused here in one click.
+    let item = ciso.get(app.url(&format!("{next_url}/items/{}", refs[0]))).send().await.unwrap().text().await.unwrap();
+    assert!(item.contains("他の評価での回答") && item.contains("この回答を使う"), "a suggestion is offered");
+    let reuse = reqwest::multipart::Form::new().text("csrf", ciso_csrf.clone()).text("existing", download.clone()).text("from", id.clone());
+    let reused = ciso.post(app.url(&format!("{next_url}/items/{}/evidence", refs[2]))).multipart(reuse).send().await.unwrap();
+    assert_eq!(reused.status(), 303, "evidence of last year's assessment is attached");
+    let unknown = "01900000-0000-7000-8000-000000000001";
+    let forged = reqwest::multipart::Form::new().text("csrf", ciso_csrf.clone()).text("existing", unknown).text("from", id.clone());
+    let status = ciso.post(app.url(&format!("{next_url}/items/{}/evidence", refs[3]))).multipart(forged).send().await.unwrap().status();
+    assert_eq!(status, 404, "evidence the named assessment does not use is not reachable through it");
+
     // Everything above is in the journal and verifies.
     assert!(app.store.verify().await.unwrap().is_intact());
     let _ = csrf_of("");

@@ -270,3 +270,6 @@ supplier-finding-text = Text
 supplier-finding-add = Record
 assessment-reminded = The customer has sent a reminder
 assessment-requested-by = Requested by
+assessment-suggestions = Answers given elsewhere (the same or a mapped requirement)
+assessment-use-answer = Use this answer
+assessment-use-evidence = Use this evidence

@@ -270,3 +270,6 @@ supplier-finding-text = 内容
 supplier-finding-add = 記録する
 assessment-reminded = 委託元から回答の督促があります
 assessment-requested-by = 依頼元
+assessment-suggestions = 他の評価での回答（同じ要求事項・対応付けられた要求事項）
+assessment-use-answer = この回答を使う
+assessment-use-evidence = この証跡を使う

@@ -507,6 +507,17 @@ struct EntryView {
     at: String,
 }
 
+struct SuggestionView {
+    source: String,
+    requirement: String,
+    relationship: String,
+    answer: String,
+    comment: String,
+    value: String,
+    from: String,
+    evidence: Vec<(String, String)>,
+}
+
 struct EvidenceView {
     name: String,
     url: String,
@@ -555,6 +566,44 @@ struct ItemPage {
     next_url: String,
     history: Vec<(String, String, String)>,
     max_mb: usize,
+    suggestions: Vec<SuggestionView>,
+}
+
+/// Answers given to the same requirement, or to a mapped one, in the organisation's other
+/// assessments (the 20 newest the viewer may see).
+async fn suggestions_for(state: &AppState, viewer: &Viewer, loaded: &Loaded, ref_id: &str) -> Result<Vec<SuggestionView>, WebError> {
+    use mamori_core::assessment::{AnsweredElsewhere, suggestions};
+    let lang = viewer.lang;
+    let scope = assessment_scope(&state.library, &viewer.actor, Action::AssessmentView);
+    let mut others = Vec::new();
+    for a in state.store.assessments(viewer.org(), &scope).await?.into_iter().filter(|a| a.id != loaded.row.id).take(20) {
+        let items = state.store.assessment_items(a.org, &a.id).await?;
+        let states: BTreeMap<String, mamori_core::assessment::ItemState> = items.into_iter().map(|(r, s)| (r, s.state)).collect();
+        others.push((a, states));
+    }
+    let sources: Vec<AnsweredElsewhere<'_>> = others
+        .iter()
+        .map(|(a, states)| AnsweredElsewhere { assessment: &a.id, catalog_key: &a.doc.catalog_key, scale: &a.doc.scale, states })
+        .collect();
+    let links = mamori_core::catalog::links_of(state.library.mappings(), loaded.catalog.key(), ref_id);
+    let found = suggestions(loaded.catalog.key(), ref_id, &links, &loaded.row.doc.scale, &sources);
+    let mut out = Vec::new();
+    for s in found {
+        let Some((a, _)) = others.iter().find(|(a, _)| a.id == s.assessment) else { continue };
+        let catalog = io::catalog_of(&state.store, &state.library, a.org, &a.doc.catalog_key, &a.doc.catalog_edition).await?;
+        let evidence = state.store.evidence_many(viewer.org(), &s.evidence).await?.into_iter().map(|e| (e.id, e.name)).collect();
+        out.push(SuggestionView {
+            source: format!("{} ({})", a.doc.name, a.doc.period),
+            requirement: format!("{} — {}", catalog.def().name.get(lang), label_of(&catalog, &s.ref_id, lang)),
+            relationship: s.relationship.map(|r| r.text().get(lang).to_string()).unwrap_or_default(),
+            answer: s.meaning.text().get(lang).to_string(),
+            comment: s.comment,
+            value: s.value.unwrap_or_default(),
+            from: a.id.clone(),
+            evidence,
+        });
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -642,6 +691,7 @@ async fn item_page(
             (at, h.actor_name.unwrap_or_default(), what)
         })
         .collect();
+    let suggestions = if doc.state.answers_editable() { suggestions_for(state, viewer, loaded, ref_id).await? } else { Vec::new() };
     let field_name = |key: &str| {
         catalog.def().fields.iter().find(|f| f.key == key).map(|f| f.name.get(lang).to_string()).unwrap_or_else(|| key.to_string())
     };
@@ -696,6 +746,7 @@ async fn item_page(
         next_url: neighbour(Some(at + 1)),
         history,
         max_mb: state.config.max_evidence_bytes / (1024 * 1024),
+        suggestions,
         t,
     })
 }
@@ -813,7 +864,15 @@ pub async fn add_evidence(
         }
         let evidence_id = if !field("existing").is_empty() {
             let existing = field("existing");
-            if !io::uses_evidence(&loaded, &existing) {
+            // Evidence of this assessment, or of another one the viewer may see (a suggestion).
+            let reachable = match field("from").as_str() {
+                "" => io::uses_evidence(&loaded, &existing),
+                from => {
+                    let source = io::load(&state.store, &state.library, &viewer.actor, from, Action::AssessmentView).await?;
+                    source.row.org == loaded.row.org && io::uses_evidence(&source, &existing)
+                }
+            };
+            if !reachable {
                 return Err(WebError::not_found());
             }
             existing
