@@ -406,6 +406,96 @@ pub struct ItemState {
     /// Evidence by content hash (SHA-256, hex) and links, in the order attached.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
+    /// The corrective action planned for a gap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<CorrectiveAction>,
+}
+
+/// Where a corrective action stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    Open,
+    Done,
+}
+
+impl ActionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionStatus::Open => "open",
+            ActionStatus::Done => "done",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ActionStatus> {
+        [ActionStatus::Open, ActionStatus::Done].into_iter().find(|s| s.as_str() == text)
+    }
+
+    pub fn text(self) -> Text {
+        match self {
+            ActionStatus::Open => Text::new("対応中", "Open"),
+            ActionStatus::Done => Text::new("完了", "Done"),
+        }
+    }
+}
+
+/// A corrective action for a gap: what will be done, by whom, by when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorrectiveAction {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<PersonId>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "iso_date::option")]
+    pub due: Option<Date>,
+    pub status: ActionStatus,
+}
+
+impl CorrectiveAction {
+    pub fn is_overdue(&self, today: Date) -> bool {
+        self.status == ActionStatus::Open && self.due.is_some_and(|d| d < today)
+    }
+}
+
+/// Corrective actions can be planned and followed up until the assessment is closed (they
+/// usually come after the submission).
+pub fn actions_editable(state: AssessmentState) -> bool {
+    state != AssessmentState::Closed
+}
+
+/// Checks an action's text and sets it on the item.
+pub fn set_action(state: AssessmentState, item: &ItemState, action: CorrectiveAction) -> Result<ItemState, AssessmentError> {
+    if !actions_editable(state) {
+        return Err(AssessmentError::NotEditable { state });
+    }
+    let text = action.text.trim().to_string();
+    if text.is_empty() || text.chars().count() > MAX_COMMENT_CHARS {
+        return Err(AssessmentError::BadField { field: "action" });
+    }
+    let mut next = item.clone();
+    next.action = Some(CorrectiveAction { text, ..action });
+    Ok(next)
+}
+
+/// The gap list as corrective actions: one for every gap that has none yet, owned by `owner`
+/// (else the item's assignee), due `due`, with `text` as its first description.
+pub fn plan_actions(
+    state: AssessmentState,
+    gaps: &[Gap],
+    states: &BTreeMap<String, ItemState>,
+    text: &str,
+    owner: Option<PersonId>,
+    due: Option<Date>,
+) -> Result<Vec<(String, ItemState)>, AssessmentError> {
+    let mut out = Vec::new();
+    for gap in gaps {
+        let item = states.get(&gap.ref_id).cloned().unwrap_or_default();
+        if item.action.is_some() {
+            continue;
+        }
+        let action = CorrectiveAction { text: text.to_string(), owner: owner.or(item.assignee), due, status: ActionStatus::Open };
+        out.push((gap.ref_id.clone(), set_action(state, &item, action)?));
+    }
+    Ok(out)
 }
 
 impl ItemState {
@@ -744,8 +834,8 @@ pub fn compare(
 }
 
 /// Last year's answers as the start of this year's: each item in the new scope that was answered
-/// keeps its value (translated through the meaning when the scales differ), comment and evidence;
-/// assignees, due dates, second answers and approvals are not carried.
+/// keeps its value (translated through the meaning when the scales differ), comment, evidence and
+/// open corrective action; assignees, due dates, second answers and approvals are not carried.
 pub fn carry_forward(
     previous: (&AnswerScale, &BTreeMap<String, ItemState>),
     scale: &AnswerScale,
@@ -772,6 +862,8 @@ pub fn carry_forward(
         let state = ItemState {
             primary: Some(AnswerEntry { value, comment: primary.comment.clone(), by, at }),
             evidence: old.evidence.clone(),
+            // Unfinished corrective actions go into next year's plan (seed 002).
+            action: old.action.clone().filter(|a| a.status == ActionStatus::Open),
             ..ItemState::default()
         };
         out.insert(node.ref_id.clone(), state);
@@ -987,6 +1079,7 @@ impl AssessmentError {
                 let ja = match *field {
                     "name" => "評価の名前",
                     "period" => "対象期間",
+                    "action" => "是正処置の内容",
                     _ => "入力",
                 };
                 Text::new(
@@ -1147,6 +1240,37 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].value.as_deref(), found[0].comment.as_str()), (Some("done"), "規程 5.1"));
         assert!(suggestions("kubota-supplier", "1", &[], &scale, &others).is_empty(), "no link, no suggestion");
+    }
+
+    #[test]
+    fn gaps_become_corrective_actions_once() {
+        let scale = default_scale();
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let mut states = BTreeMap::new();
+        let input = AnswerInput { answerer: Answerer::Primary, value: "none".into(), comment: String::new() };
+        let mut item = record_answer(AssessmentState::InProgress, &scale, &ItemState::default(), &input, person(1), at).unwrap().unwrap();
+        item.assignee = Some(person(4));
+        states.insert("7".to_string(), item);
+        let gaps = vec![
+            Gap { ref_id: "7".into(), target: Some(AnswerTarget::Mandatory), value: Some("none".into()) },
+            Gap { ref_id: "8".into(), target: Some(AnswerTarget::Mandatory), value: None },
+        ];
+        let planned = plan_actions(AssessmentState::Submitted, &gaps, &states, "手順書を整備する", None, None).unwrap();
+        assert_eq!(planned.len(), 2);
+        assert_eq!(planned[0].1.action.as_ref().unwrap().owner, Some(person(4)), "the assignee owns it by default");
+        for (r, s) in planned {
+            states.insert(r, s);
+        }
+        assert!(plan_actions(AssessmentState::Submitted, &gaps, &states, "x", None, None).unwrap().is_empty(), "once");
+        assert!(plan_actions(AssessmentState::Closed, &gaps, &BTreeMap::new(), "x", None, None).is_err());
+        assert!(
+            set_action(
+                AssessmentState::Submitted,
+                &ItemState::default(),
+                CorrectiveAction { text: " ".into(), owner: None, due: None, status: ActionStatus::Open }
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub enum ItemChangeKind {
     Assign,
     Approve,
     Evidence,
+    Action,
 }
 
 impl ItemChangeKind {
@@ -66,6 +67,7 @@ impl ItemChangeKind {
             ItemChangeKind::Assign => "assign",
             ItemChangeKind::Approve => "approve",
             ItemChangeKind::Evidence => "evidence",
+            ItemChangeKind::Action => "action",
         }
     }
 }

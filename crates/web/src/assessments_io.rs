@@ -421,3 +421,39 @@ pub async fn distribute(
     }
     Ok(out)
 }
+
+/// Turns the gap list into corrective actions (for the gaps that have none).
+pub async fn plan_actions(
+    store: &Store,
+    library: &Library,
+    ctx: &Ctx,
+    loaded: &Loaded,
+    text: &str,
+    owner: Option<PersonId>,
+    due: Option<Date>,
+) -> Result<usize, WebError> {
+    let score = loaded.score(library.scoring());
+    let planned =
+        assessment::plan_actions(loaded.row.doc.state, &score.gaps, &loaded.states(), text, owner, due).map_err(|e| invalid(&e))?;
+    let count = planned.len();
+    if count > 0 {
+        let changes = planned.into_iter().map(|(r, s)| change(loaded, &r, s)).collect();
+        save_items(store, library, ctx, loaded, ItemChangeKind::Action, changes).await?;
+    }
+    Ok(count)
+}
+
+/// Sets or updates one item's corrective action.
+pub async fn set_action(
+    store: &Store,
+    library: &Library,
+    ctx: &Ctx,
+    loaded: &Loaded,
+    ref_id: &str,
+    action: assessment::CorrectiveAction,
+) -> Result<(), WebError> {
+    loaded.node(ref_id)?;
+    let next = assessment::set_action(loaded.row.doc.state, &loaded.state_of(ref_id), action).map_err(|e| invalid(&e))?;
+    save_items(store, library, ctx, loaded, ItemChangeKind::Action, vec![change(loaded, ref_id, next)]).await?;
+    Ok(())
+}

@@ -214,6 +214,33 @@ async fn a_checklist_is_answered_with_evidence_reviewed_submitted_and_carried_in
     assert_eq!(late.status(), 422);
     assert!(late.text().await.unwrap().contains("再開"));
 
+    // The gap list becomes corrective actions, owned by the officer; the officer closes one.
+    let planned = form(
+        &ciso,
+        &app.url(&format!("{url}/actions")),
+        &[("csrf", &ciso_csrf), ("owner", &officer_id), ("due", "2027-03-31"), ("text", "方針の年次見直しを委員会の議題にする")],
+    )
+    .await;
+    assert_eq!(planned.status(), 303);
+    let page = ciso.get(app.url(&url)).send().await.unwrap().text().await.unwrap();
+    let actions = page.split_once("id=\"actions\"").map_or("", |(_, rest)| rest).split_once("<h2").map_or("", |(a, _)| a);
+    assert!(actions.contains("方針の年次見直しを委員会の議題にする") && actions.contains("2027-03-31"), "{actions}");
+    let closed = form(
+        &officer,
+        &app.url(&format!("{url}/items/{}/action", refs[1])),
+        &[
+            ("csrf", &officer_csrf),
+            ("text", "委員会で見直し済（2027年2月）"),
+            ("owner", &officer_id),
+            ("due", "2027-03-31"),
+            ("status", "done"),
+        ],
+    )
+    .await;
+    assert_eq!(closed.status(), 303);
+    let page = ciso.get(app.url(&url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("委員会で見直し済（2027年2月）"));
+
     // The list shows it with its score and gaps.
     let list = ciso.get(app.url("/assessments")).send().await.unwrap().text().await.unwrap();
     assert!(list.contains("クボタ様 情報セキュリティ対策基準 回答") && list.contains("提出済"));

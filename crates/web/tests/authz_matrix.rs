@@ -82,11 +82,13 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/assessments/{assessment}/compare",                  "in   ok   ok   ok   ok   ok   ok   404   404   404  ok   404  404"),
     ("POST", "/assessments/{assessment}/assign",                  "in   ok   403  403  403  403  403  404   404   404  ok   404  404"),
     ("POST", "/assessments/{assessment}/transition",              "in   422  422  403  422  403  403  404   404   404  422  404  404"),
+    ("POST", "/assessments/{assessment}/actions",                 "in   ok   403  403  403  403  403  404   404   404  ok   404  404"),
     ("GET", "/assessments/{assessment}/evidence/{evidence}",      "in   ok   ok   ok   ok   ok   ok   404   404   404  ok   404  404"),
     ("GET", "/assessments/{assessment}/items/{ref}",              "in   ok   ok   ok   ok   ok   ok   404   404   404  ok   404  404"),
     ("POST", "/assessments/{assessment}/items/{ref}/answer",      "in   ok   403  403  ok   ok   ok   404   404   404  ok   404  404"),
     ("POST", "/assessments/{assessment}/items/{ref}/evidence",    "in   ok   403  403  ok   ok   ok   404   404   404  ok   404  404"),
     ("POST", "/assessments/{assessment}/items/{ref}/approve",     "in   422  422  403  422  403  403  404   404   404  422  404  404"),
+    ("POST", "/assessments/{assessment}/items/{ref}/action",      "in   ok   403  403  ok   ok   ok   404   404   404  ok   404  404"),
     ("GET", "/suppliers",                                         "in   403  403  403  403  403  403  403   403   ok   403  403  403"),
     ("POST", "/suppliers",                                        "in   403  403  403  403  403  403  403   403   ok   403  403  403"),
     ("GET", "/suppliers/export.csv",                              "in   403  403  403  403  403  403  403   403   ok   403  403  403"),
@@ -337,6 +339,9 @@ impl Matrix<'_> {
                 ("period", "2026年度"),
                 ("due", "2026-01-31"),
             ])),
+            ("POST", "/assessments/{assessment}/items/{ref}/action") => {
+                client.post(&url).form(&with_csrf(&[("text", "probe"), ("owner", ""), ("due", ""), ("status", "open")]))
+            }
             ("POST", "/suppliers/{supplier}/findings") => {
                 client.post(&url).form(&with_csrf(&[("kind", "inspection"), ("on", "2026-11-01"), ("text", "probe")]))
             }

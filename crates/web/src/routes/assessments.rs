@@ -320,6 +320,20 @@ struct ChecklistPage {
     group_options: Vec<(String, String)>,
     others: Vec<(String, String)>,
     notice: String,
+    actions: Vec<ActionLine>,
+    gaps_without_action: usize,
+    may_plan: bool,
+}
+
+struct ActionLine {
+    url: String,
+    label: String,
+    text: String,
+    owner: String,
+    due: String,
+    status: String,
+    done: bool,
+    overdue: bool,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -463,9 +477,31 @@ pub async fn show(
         "created" => t.get("assessment-created"),
         "moved" => t.get("assessment-moved"),
         "assigned" => t.get("assessment-assigned"),
+        "actions" => t.get("assessment-actions-planned"),
         _ => String::new(),
     };
+    let today = time::OffsetDateTime::now_utc().date();
+    let actions: Vec<ActionLine> = loaded
+        .nodes()
+        .iter()
+        .filter_map(|n| loaded.items.get(&n.ref_id).and_then(|i| i.state.action.clone()).map(|a| (n, a)))
+        .map(|(n, a)| ActionLine {
+            url: item_url(&loaded.row.id, &n.ref_id),
+            label: Catalog::label(n, lang),
+            owner: a.owner.and_then(|p| names.get(&p).cloned()).unwrap_or_default(),
+            due: a.due.map(|d| d.to_string()).unwrap_or_default(),
+            status: a.status.text().get(lang).to_string(),
+            done: a.status == mamori_core::assessment::ActionStatus::Done,
+            overdue: a.is_overdue(today),
+            text: a.text,
+        })
+        .collect();
+    let gaps_without_action = score.gaps.iter().filter(|g| loaded.items.get(&g.ref_id).is_none_or(|i| i.state.action.is_none())).count();
+    let may_plan = viewer.may(Action::AssessmentManage, &loaded.resource()) && mamori_core::assessment::actions_editable(doc.state);
     let page = ChecklistPage {
+        actions,
+        gaps_without_action,
+        may_plan,
         csrf: viewer.csrf_token().to_string(),
         nav: Nav::new(&viewer, "assessments"),
         url: assessment_url(&loaded.row.id),
@@ -567,6 +603,13 @@ struct ItemPage {
     history: Vec<(String, String, String)>,
     max_mb: usize,
     suggestions: Vec<SuggestionView>,
+    action_text: String,
+    action_owner: String,
+    action_due: String,
+    action_status: String,
+    has_action: bool,
+    may_act: bool,
+    people: Vec<(String, String)>,
 }
 
 /// Answers given to the same requirement, or to a mapped one, in the organisation's other
@@ -683,6 +726,7 @@ async fn item_page(
                 "assign" => t.get("assessment-history-assign"),
                 "approve" => t.get("assessment-history-approve"),
                 "evidence" => t.get("assessment-history-evidence"),
+                "action" => t.get("assessment-history-action"),
                 _ => t.get("assessment-history-carry"),
             };
             let at = time::OffsetDateTime::parse(&h.header.at, &time::format_description::well_known::Rfc3339)
@@ -747,6 +791,13 @@ async fn item_page(
         history,
         max_mb: state.config.max_evidence_bytes / (1024 * 1024),
         suggestions,
+        action_text: item.action.as_ref().map(|a| a.text.clone()).unwrap_or_default(),
+        action_owner: item.action.as_ref().and_then(|a| a.owner).map(|p| p.to_string()).unwrap_or_default(),
+        action_due: item.action.as_ref().and_then(|a| a.due).map(|d| d.to_string()).unwrap_or_default(),
+        action_status: item.action.as_ref().map_or("open", |a| a.status.as_str()).to_string(),
+        has_action: item.action.is_some(),
+        may_act: viewer.may(Action::AssessmentAnswer, &loaded.resource()) && mamori_core::assessment::actions_editable(doc.state),
+        people: people.iter().filter(|p| p.active).map(|p| (p.id.to_string(), p.display_name.clone())).collect(),
         t,
     })
 }
@@ -771,6 +822,7 @@ pub async fn item(
         "answered" => t.get("assessment-answered"),
         "evidence" => t.get("assessment-evidence-added"),
         "approved" => t.get("assessment-approved"),
+        "action" => t.get("assessment-action-saved"),
         _ => String::new(),
     };
     Ok(render(&item_page(&state, &viewer, &loaded, &ref_id, Vec::new(), notice).await?))
@@ -976,6 +1028,63 @@ pub async fn transition(
     let version = form.text("version").trim().parse::<i64>().map_err(|_| WebError::malformed("version"))?;
     io::transition(&state.store, &state.library, &viewer.ctx(action), &loaded, transition, version).await?;
     Ok(Redirect::to(&format!("{}?done=moved", assessment_url(&id))).into_response())
+}
+
+/// The gap list becomes corrective actions, owned and due as chosen.
+pub async fn plan_actions(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    check_form_token(&viewer, &form.text("csrf"))?;
+    let loaded = io::load(&state.store, &state.library, &viewer.actor, &id, Action::AssessmentManage).await?;
+    let owner = parse_person(&state, &viewer, &form.text("owner")).await?;
+    let due = parse_date(&form.text("due"))?;
+    let text = Some(form.text("text")).filter(|t| !t.trim().is_empty()).unwrap_or_else(|| viewer.tr().get("assessment-action-default"));
+    io::plan_actions(&state.store, &state.library, &viewer.ctx(Action::AssessmentManage), &loaded, &text, owner, due).await?;
+    Ok(Redirect::to(&format!("{}?done=actions#actions", assessment_url(&id))).into_response())
+}
+
+/// Sets one item's corrective action (its text, owner, due date and status).
+pub async fn set_action(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, ref_id)): Path<(String, String)>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    check_form_token(&viewer, &form.text("csrf"))?;
+    let loaded = io::load(&state.store, &state.library, &viewer.actor, &id, Action::AssessmentAnswer).await?;
+    let result = async {
+        let action = mamori_core::assessment::CorrectiveAction {
+            text: form.text("text"),
+            owner: parse_person(&state, &viewer, &form.text("owner")).await?,
+            due: parse_date(&form.text("due"))?,
+            status: mamori_core::assessment::ActionStatus::parse(&form.text("status")).ok_or_else(|| WebError::malformed("status"))?,
+        };
+        io::set_action(&state.store, &state.library, &viewer.ctx(Action::AssessmentAnswer), &loaded, &ref_id, action).await
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("{}?done=action", item_url(&id, &ref_id))).into_response()),
+        Err(e) => item_error(&state, &viewer, &id, &ref_id, e).await,
+    }
+}
+
+/// A person of the organisation chosen in a form (empty: nobody).
+async fn parse_person(state: &AppState, viewer: &Viewer, text: &str) -> Result<Option<PersonId>, WebError> {
+    match text.trim() {
+        "" => Ok(None),
+        p => {
+            let person = PersonId::parse(p).map_err(|_| invalid("担当者の指定が正しくありません。", "The person is not valid."))?;
+            state
+                .store
+                .person(viewer.org(), person)
+                .await?
+                .ok_or_else(|| invalid("担当者が見つかりません。", "The person was not found."))?;
+            Ok(Some(person))
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
