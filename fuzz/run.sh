@@ -15,6 +15,7 @@ seed_from_testdata() {
 case $target in
   oscal_catalog) seed_from_testdata oscal/basic-catalog.json ;;
   oscal_profile) seed_from_testdata oscal/NIST_SP-800-53_rev5_LOW-baseline_profile.json ;;
+  checklist_xlsx) seed_from_testdata checklists/supplier-checklist-sample.xlsx ;;
 esac
 exec cargo fuzz run -s none "$target" "corpus/$target" "seeds/$target" -- \
   -max_total_time="$seconds" -timeout=25 -print_final_stats=1

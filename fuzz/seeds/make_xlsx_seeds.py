@@ -3,8 +3,10 @@
 
 Run from fuzz/seeds/: python3 make_xlsx_seeds.py. Each workbook is a minimal package written by
 hand (content types, workbook, relationships, sheets, shared strings): a table with title rows,
-merged cells and a hidden sheet; Mamori's export layout; CISO Assistant's framework layout.
+merged cells and a hidden sheet; Mamori's export layout; CISO Assistant's framework layout; and for
+checklist_xlsx, customer checklists with drop-down lists (run with "checklist" to write only those).
 """
+import sys
 import zipfile
 from xml.sax.saxutils import escape
 
@@ -17,7 +19,7 @@ def col(n):
         s = chr(65 + r) + s
     return s
 
-def sheet_xml(rows, merges=(), shared=None):
+def sheet_xml(rows, merges=(), shared=None, tail=""):
     out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>']
     for i, row in enumerate(rows, 1):
@@ -30,6 +32,8 @@ def sheet_xml(rows, merges=(), shared=None):
             ref = f"{col(j)}{i}"
             if isinstance(v, (int, float)):
                 out.append(f'<c r="{ref}"><v>{v}</v></c>')
+            elif isinstance(v, tuple):  # ("=", formula)
+                out.append(f'<c r="{ref}"><f>{escape(v[1])}</f></c>')
             elif shared is not None:
                 if v not in shared:
                     shared.append(v)
@@ -40,15 +44,16 @@ def sheet_xml(rows, merges=(), shared=None):
     out.append('</sheetData>')
     if merges:
         out.append(f'<mergeCells count="{len(merges)}">' + "".join(f'<mergeCell ref="{m}"/>' for m in merges) + '</mergeCells>')
+    out.append(tail)
     out.append('</worksheet>')
     return "".join(out)
 
 def workbook(path, sheets, compression=zipfile.ZIP_DEFLATED):
-    """sheets: list of (name, rows, merges, hidden)."""
+    """sheets: list of (name, rows, merges, hidden) or (name, rows, merges, hidden, XML after the merges)."""
     shared = []
     parts = {}
-    for k, (name, rows, merges, hidden) in enumerate(sheets, 1):
-        parts[f"xl/worksheets/sheet{k}.xml"] = sheet_xml(rows, merges, shared)
+    for k, (name, rows, merges, hidden, *tail) in enumerate(sheets, 1):
+        parts[f"xl/worksheets/sheet{k}.xml"] = sheet_xml(rows, merges, shared, "".join(tail))
     ct = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
           '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
           '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
@@ -66,7 +71,7 @@ def workbook(path, sheets, compression=zipfile.ZIP_DEFLATED):
           '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
           + "".join(f'<sheet name="{escape(name)}" sheetId="{k}"{HIDDEN if hidden else ""} r:id="rId{k}"/>'
-                    for k, (name, _, _, hidden) in enumerate(sheets, 1))
+                    for k, (name, _, _, hidden, *_) in enumerate(sheets, 1))
           + '</sheets></workbook>')
     wbrels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
               '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
@@ -83,6 +88,47 @@ def workbook(path, sheets, compression=zipfile.ZIP_DEFLATED):
         for name, data in files:
             # A fixed date, so that the seeds are the same bytes each time they are written.
             z.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data, compress_type=compression)
+
+def checklist_seeds():
+    """checklist_xlsx: a checklist answered from a hidden list sheet (deflated), and one with an inline
+    list in Excel's x14 form and a partly filled answer column (stored, so mutations reach the XML)."""
+    dv = ('<dataValidations count="1"><dataValidation type="list" allowBlank="1" sqref="G4:G6">'
+          '<formula1>リスト!$A$1:$A$3</formula1></dataValidation></dataValidations>')
+    workbook("../seeds/checklist_xlsx/checklist.xlsx", [
+        ("記入方法", [["回答欄を選択してください"]], [], False),
+        ("自己チェック", [
+            ["自己チェックシート"],
+            [],
+            ["No.", "分類", "要求事項", "達成基準", "必須/任意", "備考", "回答欄"],
+            [1, "方針", "方針を定めている", "【規則】文書化", "必須", "", ""],
+            [2, "", "周知している", "", "任意", "", ""],
+            [5, "体制", "責任者を置いている", "【規則】任命\n【頻度】年1回", "必須", "", ""],
+            [],
+            ["", "", "", "", "", "○の数", ("=", 'COUNTIF(G4:G6,"○")')],
+        ], ["B4:B5"], False, dv),
+        ("リスト", [["○"], ["×"], ["該当なし"]], [], True),
+    ])
+    x14 = ('<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" '
+           'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+           '<x14:dataValidations count="1" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
+           '<x14:dataValidation type="list"><x14:formula1><xm:f>"実施済,一部実施,未実施"</xm:f></x14:formula1>'
+           '<xm:sqref>D2:D4</xm:sqref></x14:dataValidation></x14:dataValidations></ext></extLst>')
+    rows = [["ラベル", "No.", "達成条件", "回答", "備考"], ["1 方針", "1", "方針がある", "実施済", "規程"],
+            ["", "2", "周知している"], ["2 技術", "3", "権限を見直す"]]
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts = [
+        ("_rels/.rels", f'<Relationships><Relationship Id="r" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+        ("xl/workbook.xml", f'<workbook xmlns:r="{rel}"><sheets><sheet name="S" r:id="s"/></sheets></workbook>'),
+        ("xl/_rels/workbook.xml.rels", f'<Relationships><Relationship Id="s" Type="{rel}/worksheet" Target="s.xml"/></Relationships>'),
+        ("xl/s.xml", sheet_xml(rows, ["A2:A3"], None, x14)),
+    ]
+    with zipfile.ZipFile("../seeds/checklist_xlsx/checklist_stored.xlsx", "w", zipfile.ZIP_STORED) as z:
+        for name, data in parts:
+            z.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data)
+
+if sys.argv[1:] == ["checklist"]:
+    checklist_seeds()
+    sys.exit(0)
 
 # A customer's checklist: an instruction sheet, title rows, the header at row 3, merged group cells,
 # a hidden list sheet.
@@ -154,3 +200,4 @@ def minimal(path, sheet_data):
 minimal("../seeds/sheet_xlsx/corners.xlsx",
         '<c r="A1" t="inlineStr"><is><t>x</t></is></c><c r="XFD1048576" t="inlineStr"><is><t>y</t></is></c>')
 minimal("../seeds/sheet_xlsx/column_overflow.xlsx", '<c r="ZZZZZZZ1" t="inlineStr"><is><t>x</t></is></c>')
+checklist_seeds()

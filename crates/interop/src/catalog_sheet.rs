@@ -114,9 +114,9 @@ pub const HEADER_SEARCH_ROWS: usize = 30;
 
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 /// Excel's limit on the characters of one cell (UTF-16 code units).
-const EXCEL_CELL_CHARS: usize = 32_767;
+pub(crate) const EXCEL_CELL_CHARS: usize = 32_767;
 /// Excel's largest column number.
-const EXCEL_COLUMNS: usize = 16_384;
+pub(crate) const EXCEL_COLUMNS: usize = 16_384;
 
 // ---------------------------------------------------------------------------------------------
 // Limits and the workbook model.
@@ -480,13 +480,13 @@ fn time_of_day(fraction: f64) -> String {
 
 /// An entry of a zip file's central directory.
 #[derive(Debug)]
-struct ZipEntry {
-    name: Vec<u8>,
+pub(crate) struct ZipEntry {
+    pub(crate) name: Vec<u8>,
     flags: u64,
     method: u64,
-    crc: u64,
+    pub(crate) crc: u64,
     compressed: u64,
-    size: u64,
+    pub(crate) size: u64,
     offset: u64,
 }
 
@@ -500,7 +500,7 @@ fn le(bytes: &[u8], at: usize, len: usize) -> Option<u64> {
 
 /// The entries of a zip file, from its central directory; an error when the file has no
 /// complete directory (a truncated file, or not a zip at all).
-fn zip_entries(bytes: &[u8]) -> Result<Vec<ZipEntry>, &'static str> {
+pub(crate) fn zip_entries(bytes: &[u8]) -> Result<Vec<ZipEntry>, &'static str> {
     let get = |at: usize, len: usize| le(bytes, at, len).ok_or(ZIP_BROKEN);
     let last = bytes.len().checked_sub(22).ok_or(ZIP_BROKEN)?;
     let first = last.saturating_sub(65_535);
@@ -1076,7 +1076,7 @@ fn is_ciso(workbook: &Workbook) -> bool {
 
 /// What a header says a column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Role {
+pub(crate) enum Role {
     Ref,
     Group,
     /// 要求事項: a group level, the title or the text, depending on the other columns.
@@ -1090,7 +1090,7 @@ enum Role {
 
 /// A header or value compared without width, case or whitespace, and without a trailing `*`,
 /// `※` or colon or surrounding brackets.
-fn norm(text: &str) -> String {
+pub(crate) fn norm(text: &str) -> String {
     let folded: String = text.chars().map(fold_width).filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect();
     let t = folded.trim_end_matches(['*', '※', ':']);
     let t = t.strip_prefix(['【', '[']).and_then(|r| r.strip_suffix(['】', ']'])).unwrap_or(t);
@@ -1106,7 +1106,7 @@ fn fold_width(c: char) -> char {
     }
 }
 
-fn role_of(header: &str) -> Option<Role> {
+pub(crate) fn role_of(header: &str) -> Option<Role> {
     let n = norm(header);
     if n.is_empty() {
         return None;
@@ -1221,7 +1221,7 @@ fn attribute_key(header: &str, column: usize, taken: &mut HashSet<String>) -> St
     key
 }
 
-fn guess_sheet(sheet: &SheetGrid) -> Option<ColumnMapping> {
+pub(crate) fn guess_sheet(sheet: &SheetGrid) -> Option<ColumnMapping> {
     let (header_row, roles) = find_header(sheet)?;
     let header = |c: usize| sheet.cell(header_row, c).trim().to_string();
     let first = |role: Role| roles.iter().find(|(_, r)| *r == role).map(|(c, _)| *c);
@@ -2327,7 +2327,7 @@ fn relocate(error: CatalogImportError, sheet: &str, rows: &[usize]) -> CatalogIm
 }
 
 /// A parser message cut to a length a person reads, on one line.
-fn short(text: &str) -> String {
+pub(crate) fn short(text: &str) -> String {
     let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut out: String = one_line.chars().take(300).collect();
     if one_line.chars().count() > 300 {

@@ -6,6 +6,7 @@
 
 pub mod catalog_error;
 pub mod catalog_sheet;
+pub mod checklist;
 pub mod ciso_assistant;
 pub mod error;
 pub mod oscal;
@@ -13,4 +14,5 @@ pub mod register_export;
 pub mod register_import;
 
 pub use catalog_error::{CatalogImportError, CatalogImportLimits, Location};
+pub use checklist::{Checklist, ChecklistColumns, ChecklistItem, ChecklistOptions, FilledCell, fill_checklist, read_checklist};
 pub use error::InteropError;
