@@ -4,6 +4,7 @@
 //! 2 on misuse (clap's own usage errors).
 
 mod catalogs;
+mod checklist;
 mod demo;
 
 use std::net::SocketAddr;
@@ -56,6 +57,12 @@ enum Command {
         /// Mark cookies Secure (when served behind TLS).
         #[arg(long)]
         secure_cookies: bool,
+        /// SMTP relay for reminder e-mails (host:port, plain SMTP on the machine or the LAN).
+        #[arg(long, env = "MAMORI_SMTP")]
+        smtp: Option<String>,
+        /// Sender of reminder e-mails, e.g. "Mamori <mamori@example.co.jp>".
+        #[arg(long, env = "MAMORI_SMTP_FROM", default_value = "Mamori <mamori@localhost>")]
+        smtp_from: String,
     },
     /// Create an organisation and its first administrator (情報セキュリティ責任者).
     Init {
@@ -103,6 +110,11 @@ enum Command {
     Catalog {
         #[command(subcommand)]
         command: catalogs::CatalogCommand,
+    },
+    /// A customer's checklist workbook: import it, answer it from CSV, export it filled in.
+    Checklist {
+        #[command(subcommand)]
+        command: checklist::ChecklistCommand,
     },
     /// Personal API tokens.
     Token {
@@ -193,6 +205,10 @@ impl UserError {
     pub(crate) fn new(ja: impl Into<String>, en: impl Into<String>) -> UserError {
         UserError { ja: ja.into(), en: en.into() }
     }
+
+    pub(crate) fn from_text(text: &mamori_core::Text) -> UserError {
+        UserError::new(text.ja.clone(), text.en.clone())
+    }
 }
 
 impl From<mamori_store::StoreError> for UserError {
@@ -250,6 +266,22 @@ fn library() -> Result<Library, UserError> {
     Ok(Library::builtin()?)
 }
 
+/// `host:port` (port 25 when omitted) as SMTP settings.
+fn smtp_settings(relay: &str, from: String) -> Result<mamori_web::mail::SmtpSettings, UserError> {
+    let (host, port) = match relay.rsplit_once(':') {
+        Some((h, p)) => (
+            h,
+            p.parse::<u16>()
+                .map_err(|_| UserError::new(format!("SMTP のポート番号が正しくありません: {p}"), format!("Invalid SMTP port: {p}")))?,
+        ),
+        None => (relay, 25),
+    };
+    if host.is_empty() {
+        return Err(UserError::new("SMTP のホスト名を指定してください", "Give the SMTP host"));
+    }
+    Ok(mamori_web::mail::SmtpSettings { host: host.to_string(), port, from })
+}
+
 pub(crate) async fn open(data: &DataArgs) -> Result<Store, UserError> {
     let store = Store::open(&data.location()).await?;
     for register in library()?.registers() {
@@ -260,9 +292,10 @@ pub(crate) async fn open(data: &DataArgs) -> Result<Store, UserError> {
 
 async fn run(command: Command) -> Result<(), UserError> {
     match command {
-        Command::Serve { data, listen, secure_cookies } => {
+        Command::Serve { data, listen, secure_cookies, smtp, smtp_from } => {
             let store = open(&data).await?;
-            let config = WebConfig { secure_cookies, ..WebConfig::default() };
+            let smtp = smtp.map(|relay| smtp_settings(&relay, smtp_from)).transpose()?;
+            let config = WebConfig { secure_cookies, smtp, ..WebConfig::default() };
             serve(store, config, listen).await
         }
         Command::Init { data, org_slug, org_name, admin_email, admin_name, admin_password, json } => {
@@ -292,6 +325,7 @@ async fn run(command: Command) -> Result<(), UserError> {
             Ok(())
         }
         Command::Catalog { command } => catalogs::run(&library()?, command).await,
+        Command::Checklist { command } => checklist::run(&library()?, command).await,
         Command::Demo { data, listen } => {
             let store = open(&data).await?;
             let config = WebConfig::default();

@@ -457,3 +457,229 @@ pub async fn set_action(
     save_items(store, library, ctx, loaded, ItemChangeKind::Action, vec![change(loaded, ref_id, next)]).await?;
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// The customer's workbook.
+
+/// What a checklist import produced.
+#[derive(Debug, Clone)]
+pub struct ImportedChecklist {
+    pub assessment: AssessmentRow,
+    pub catalog: Arc<Catalog>,
+    pub rows: usize,
+    pub checklist: mamori_interop::Checklist,
+}
+
+/// The workbook an assessment came from, as its document keeps it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct WorkbookRef {
+    sha256: String,
+    file_name: String,
+    /// interop's `Checklist` without its catalog (the assessment's catalog is that catalog).
+    checklist: serde_json::Value,
+}
+
+fn sheet_error(e: &mamori_interop::CatalogImportError) -> WebError {
+    crate::catalogs_io::import_error(e)
+}
+
+/// Imports a customer's checklist workbook: its items become the organisation's catalog
+/// (key `checklist-` and the file's hash unless given, edition = the period), and an assessment
+/// of it starts with the workbook's drop-down values as its scale and the answers the workbook
+/// already holds. The file itself is kept (by hash) to be filled in and returned.
+#[allow(clippy::too_many_arguments)]
+pub async fn import_checklist(
+    store: &Store,
+    library: &Library,
+    actor: &Actor,
+    ctx: &Ctx,
+    bytes: Vec<u8>,
+    file_name: &str,
+    mut options: mamori_interop::ChecklistOptions,
+    period: &str,
+    unit: Option<UnitId>,
+    limits: &mamori_interop::CatalogImportLimits,
+) -> Result<ImportedChecklist, WebError> {
+    let resource = Resource::Assessment { org: actor.org, unit, requester: None, shared: false };
+    if authorize(library, actor, Action::AssessmentManage, &resource) != Decision::Allow
+        || authorize(library, actor, Action::CatalogImport, &Resource::Organisation(actor.org)) != Decision::Allow
+    {
+        return Err(WebError::forbidden());
+    }
+    let sha = mamori_core::journal::sha256_hex(&bytes);
+    if options.key.trim().is_empty() {
+        options.key = format!("checklist-{}", &sha[..12]);
+    }
+    if options.edition.trim().is_empty() {
+        options.edition = period.trim().to_string();
+    }
+    let checklist = mamori_interop::read_checklist(&bytes, &options, limits).map_err(|e| sheet_error(&e))?;
+    let name = checklist.catalog.name.get(mamori_core::Lang::Ja).to_string();
+    let stored = crate::catalogs_io::import_catalog(store, library, actor, checklist.catalog.clone(), file_name, limits).await?;
+    let catalog = stored.catalog.clone();
+    let scale = if checklist.answer_choices.is_empty() {
+        library.scale_for(&catalog).cloned().ok_or_else(|| WebError::internal("no answer scale in the library"))?
+    } else {
+        AnswerScale::from_choices(
+            &format!("workbook-{}", &sha[..12]),
+            Text::new("回答欄の選択肢", "The workbook's answers"),
+            &checklist.answer_choices,
+        )
+        .map_err(|e| invalid(&e))?
+    };
+    // Answers the workbook already holds (a partly filled one) become the first answers.
+    let person = ctx.actor.ok_or_else(WebError::forbidden)?;
+    let mut initial = BTreeMap::new();
+    for item in &checklist.items {
+        if item.answer.trim().is_empty() && item.comment.trim().is_empty() {
+            continue;
+        }
+        let Some(node) = find_item(&assessment::scope_items(&catalog, None), &item.number) else { continue };
+        let value = if scale.parse(&item.answer).is_some() { item.answer.clone() } else { String::new() };
+        let input = AnswerInput { answerer: assessment::Answerer::Primary, value, comment: item.comment.clone() };
+        if let Ok(Some(state)) =
+            assessment::record_answer(AssessmentState::InProgress, &scale, &ItemState::default(), &input, person, ctx.at)
+        {
+            initial.insert(node.ref_id.clone(), state);
+        }
+    }
+    let stored_sha = store.put_file(ctx, bytes).await?;
+    let mut meta = serde_json::to_value(&checklist).map_err(|e| WebError::internal(e.to_string()))?;
+    if let Some(map) = meta.as_object_mut() {
+        map.remove("catalog");
+    }
+    let workbook = WorkbookRef { sha256: stored_sha, file_name: file_name.to_string(), checklist: meta };
+    let new = NewAssessment {
+        catalog: catalog.clone(),
+        name,
+        period: period.to_string(),
+        unit,
+        scale,
+        scope: None,
+        previous: None,
+        due: None,
+        workbook: Some(serde_json::to_value(&workbook).map_err(|e| WebError::internal(e.to_string()))?),
+        initial,
+    };
+    let row = create(store, library, actor, ctx, new).await?;
+    Ok(ImportedChecklist { rows: checklist.items.len(), assessment: row, catalog, checklist })
+}
+
+/// The customer's workbook with this assessment's answers and comments filled in: answers as the
+/// workbook's drop-down spells them, every other part of the file as it came. Its file name.
+pub async fn export_workbook(store: &Store, loaded: &Loaded) -> Result<(String, Vec<u8>), WebError> {
+    let no_workbook = || {
+        WebError::new(
+            ErrorKind::NotFound,
+            Text::new(
+                "この評価は顧客のワークブックから取り込んだものではありません。",
+                "This assessment was not imported from a customer's workbook.",
+            ),
+        )
+    };
+    let value = loaded.row.doc.workbook.clone().ok_or_else(no_workbook)?;
+    let workbook: WorkbookRef = serde_json::from_value(value).map_err(|e| WebError::internal(e.to_string()))?;
+    let mut meta = workbook.checklist.clone();
+    if let Some(map) = meta.as_object_mut() {
+        map.insert("catalog".into(), serde_json::to_value(loaded.catalog.def()).map_err(|e| WebError::internal(e.to_string()))?);
+    }
+    let checklist: mamori_interop::Checklist = serde_json::from_value(meta).map_err(|e| WebError::internal(e.to_string()))?;
+    let original = store.evidence_content(loaded.row.org, &workbook.sha256).await?;
+    let nodes = loaded.nodes();
+    let scale = &loaded.row.doc.scale;
+    let cells: Vec<mamori_interop::FilledCell> = checklist
+        .items
+        .iter()
+        .filter_map(|item| {
+            let node = find_item(&nodes, &item.number)?;
+            let state = loaded.items.get(&node.ref_id)?;
+            let answer = state.state.value().and_then(|k| scale.value(k)).map(|v| v.label.ja.clone());
+            let comment = state.state.primary.as_ref().map(|p| p.comment.clone()).filter(|c| !c.is_empty());
+            (answer.is_some() || comment.is_some()).then_some(mamori_interop::FilledCell { row: item.row, answer, comment })
+        })
+        .collect();
+    let filled = mamori_interop::fill_checklist(&original, &checklist, &cells).map_err(|e| sheet_error(&e))?;
+    Ok((workbook.file_name, filled))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The PDF report.
+
+/// The report's contents: summary, score per group, gaps and evidence, in `lang`.
+pub async fn report(
+    store: &Store,
+    library: &Library,
+    loaded: &Loaded,
+    organisation: &str,
+    lang: mamori_core::Lang,
+) -> Result<mamori_report::AssessmentReport, WebError> {
+    use mamori_report::{AssessmentReport, ReportEvidence, ReportGap, ReportTally};
+    let catalog = loaded.catalog.as_ref();
+    let doc = &loaded.row.doc;
+    let score = loaded.score(library.scoring());
+    let tally = |label: String, t: &assessment::Tally| ReportTally {
+        label,
+        items: t.items,
+        answered: t.answered,
+        gaps: t.gaps,
+        score: t.percent(),
+    };
+    let both = |ja: &str, en: &str| if lang == mamori_core::Lang::Ja { ja.to_string() } else { en.to_string() };
+    let mut summary = vec![tally(both("全体", "Overall"), &score.overall)];
+    if score.mandatory.items > 0 {
+        summary.push(tally(both("必須", "Mandatory"), &score.mandatory));
+    }
+    if score.optional.items > 0 {
+        summary.push(tally(both("任意", "Optional"), &score.optional));
+    }
+    let label = |r: &str| catalog.node(r).map(|n| Catalog::label(n, lang)).unwrap_or_else(|| r.to_string());
+    let groups = score.groups.iter().filter(|(g, _)| !g.is_empty()).map(|(g, t)| tally(label(g), t)).collect();
+    let gaps = score
+        .gaps
+        .iter()
+        .map(|g| ReportGap {
+            requirement: label(&g.ref_id),
+            target: g.target.map(|t| t.text().get(lang).to_string()).unwrap_or_default(),
+            answer: g
+                .value
+                .as_deref()
+                .and_then(|k| doc.scale.value(k))
+                .map(|v| v.label.get(lang).to_string())
+                .unwrap_or_else(|| both("未回答", "Unanswered")),
+            comment: loaded.items.get(&g.ref_id).map(|s| s.state.comment().to_string()).unwrap_or_default(),
+        })
+        .collect();
+    // Each piece of evidence once, with the items it supports, in catalog order.
+    let mut uses: Vec<(String, Vec<String>)> = Vec::new();
+    for node in loaded.nodes() {
+        for e in loaded.items.get(&node.ref_id).map(|s| s.state.evidence.clone()).unwrap_or_default() {
+            match uses.iter_mut().find(|(id, _)| *id == e) {
+                Some((_, items)) => items.push(Catalog::label(node, lang)),
+                None => uses.push((e, vec![Catalog::label(node, lang)])),
+            }
+        }
+    }
+    let ids: Vec<String> = uses.iter().map(|(id, _)| id.clone()).collect();
+    let rows = store.evidence_many(loaded.row.org, &ids).await?;
+    let evidence = rows
+        .into_iter()
+        .map(|e| ReportEvidence {
+            detail: e.url.clone().or_else(|| e.file.as_ref().map(|f| format!("SHA-256 {}", f.sha256))).unwrap_or_default(),
+            items: uses.iter().find(|(id, _)| *id == e.id).map(|(_, items)| items.clone()).unwrap_or_default(),
+            name: e.name,
+        })
+        .collect();
+    Ok(AssessmentReport {
+        lang,
+        organisation: organisation.to_string(),
+        title: doc.name.clone(),
+        period: doc.period.clone(),
+        catalog: format!("{} ({})", catalog.def().name.get(lang), catalog.edition()),
+        state: doc.state.text().get(lang).to_string(),
+        generated_at: crate::view::short_time(time::OffsetDateTime::now_utc()),
+        summary,
+        groups,
+        gaps,
+        evidence,
+    })
+}

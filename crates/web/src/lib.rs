@@ -45,6 +45,8 @@ pub struct WebConfig {
     pub max_evidence_bytes: usize,
     /// Where reminder e-mails go (None: reminders are shown in the app only).
     pub smtp: Option<mail::SmtpSettings>,
+    /// The Japanese font embedded in PDF reports (Debian's fonts-ipaexfont-gothic by default).
+    pub report_font: std::path::PathBuf,
     /// Argon2id cost: memory in KiB, iterations. Tests use cheap values.
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
@@ -60,6 +62,7 @@ impl Default for WebConfig {
             max_import_bytes: 64 * 1024 * 1024,
             max_evidence_bytes: mamori_core::evidence::DEFAULT_MAX_BYTES,
             smtp: None,
+            report_font: mamori_report::ReportFonts::default_path(),
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
         }
@@ -74,6 +77,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Sends e-mail when SMTP is configured.
     pub mailer: Option<Arc<mail::Mailer>>,
+    /// The report font, read on first use.
+    report_fonts: Arc<tokio::sync::OnceCell<Arc<mamori_report::ReportFonts>>>,
     /// A hash of a random password, checked when a sign-in names an unknown e-mail address so
     /// that response times do not reveal which addresses have accounts.
     dummy_hash: Arc<tokio::sync::OnceCell<String>>,
@@ -88,7 +93,31 @@ impl AppState {
                 None
             }
         });
-        AppState { store, library: Arc::new(library), config: Arc::new(config), mailer, dummy_hash: Arc::new(tokio::sync::OnceCell::new()) }
+        AppState {
+            store,
+            library: Arc::new(library),
+            config: Arc::new(config),
+            mailer,
+            report_fonts: Arc::new(tokio::sync::OnceCell::new()),
+            dummy_hash: Arc::new(tokio::sync::OnceCell::new()),
+        }
+    }
+
+    /// The report font, read from `config.report_font` once.
+    pub async fn report_fonts(&self) -> Result<Arc<mamori_report::ReportFonts>, error::WebError> {
+        self.report_fonts
+            .get_or_try_init(|| async {
+                let path = self.config.report_font.clone();
+                let loaded = tokio::task::spawn_blocking(move || mamori_report::ReportFonts::load(&path))
+                    .await
+                    .map_err(|e| error::WebError::internal(e.to_string()))?;
+                loaded.map(Arc::new).map_err(|e| error::WebError {
+                    detail: Some(e.to_string()),
+                    ..error::WebError::new(error::ErrorKind::Internal, e.text())
+                })
+            })
+            .await
+            .cloned()
     }
 
     pub async fn dummy_hash(&self) -> Result<&str, error::WebError> {

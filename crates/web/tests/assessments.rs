@@ -290,7 +290,90 @@ async fn a_checklist_is_answered_with_evidence_reviewed_submitted_and_carried_in
     let status = ciso.post(app.url(&format!("{next_url}/items/{}/evidence", refs[3]))).multipart(forged).send().await.unwrap().status();
     assert_eq!(status, 404, "evidence the named assessment does not use is not reachable through it");
 
+    // The PDF report embeds its Japanese font (checked by poppler in crates/report's tests).
+    let pdf = ciso.get(app.url(&format!("{url}/report.pdf"))).send().await.unwrap();
+    if std::path::Path::new(&app.config.report_font).exists() {
+        assert_eq!(pdf.status(), 200);
+        assert_eq!(pdf.headers()["content-type"], "application/pdf");
+        assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+    } else {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI requires the report font {}", app.config.report_font.display());
+        eprintln!("SKIP report: {} is missing", app.config.report_font.display());
+    }
+
     // Everything above is in the journal and verifies.
     assert!(app.store.verify().await.unwrap().is_intact());
     let _ = csrf_of("");
+}
+
+fn sample_workbook() -> Option<Vec<u8>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/checklists/supplier-checklist-sample.xlsx");
+    match std::fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => panic!("CI requires {}", path.display()),
+        Err(_) => {
+            eprintln!("SKIP: {} is missing", path.display());
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_customers_workbook_comes_in_is_answered_and_goes_back_filled_in() {
+    let Some(original) = sample_workbook() else { return };
+    let app = TestApp::spawn().await;
+    let (ciso, csrf) = app.login_as("ciso").await;
+    assert_eq!(ciso.get(app.url("/assessments/import")).send().await.unwrap().status(), 200);
+    let upload = |bytes: Vec<u8>| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .text("period", "2026年度")
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name("取引先チェックシート.xlsx"))
+    };
+    // A broken file is shown again with a clear error; nothing is created.
+    let broken = ciso.post(app.url("/assessments/import")).multipart(upload(original[..original.len() / 2].to_vec())).send().await.unwrap();
+    assert_eq!(broken.status(), 422);
+    let body = broken.text().await.unwrap();
+    assert!(body.contains("role=\"alert\""), "{}", body.chars().take(500).collect::<String>());
+    let imported = ciso.post(app.url("/assessments/import")).multipart(upload(original.clone())).send().await.unwrap();
+    assert_eq!(imported.status(), 303, "{:?}", imported.text().await);
+    let url = location(&imported).unwrap().split('?').next().unwrap().to_string();
+    let id = url.trim_start_matches("/assessments/").to_string();
+    let page = ciso.get(app.url(&url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("○ / × / 該当なし"), "the workbook's drop-down is the scale");
+    let refs = item_refs(&page, &id);
+    assert!(refs.len() >= 30, "{}", refs.len());
+    // The same file again is the same catalog edition: refused with a clear message.
+    let again = ciso.post(app.url("/assessments/import")).multipart(upload(original.clone())).send().await.unwrap();
+    assert_eq!(again.status(), 422);
+    assert!(again.text().await.unwrap().contains("すでに取り込まれています"));
+
+    // Answer the first and the last item, with comments.
+    let (first, last) = (refs[0].clone(), refs[refs.len() - 1].clone());
+    for (r, value, comment) in [(&first, "○", "情報セキュリティ基本方針"), (&last, "×", "手順書は作成中")] {
+        let item = ciso.get(app.url(&format!("{url}/items/{r}"))).send().await.unwrap().text().await.unwrap();
+        assert!(item.contains(&format!("value=\"{value}\"")), "the workbook's values are the choices");
+        let done = form(
+            &ciso,
+            &app.url(&format!("{url}/items/{r}/answer")),
+            &[("csrf", &csrf), ("version", ""), ("value", value), ("comment", comment)],
+        )
+        .await;
+        assert_eq!(done.status(), 303, "{r}");
+    }
+    let page = ciso.get(app.url(&url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("workbook.xlsx"));
+    let exported = ciso.get(app.url(&format!("{url}/workbook.xlsx"))).send().await.unwrap();
+    assert_eq!(exported.status(), 200);
+    let filled = exported.bytes().await.unwrap().to_vec();
+    // Read back: the answers are in the workbook as its drop-down spells them.
+    let checklist = mamori_interop::read_checklist(&filled, &mamori_interop::ChecklistOptions::new("x", "1"), &Default::default()).unwrap();
+    let by_no = |no: &str| checklist.items.iter().find(|i| i.number == no).unwrap().clone();
+    assert_eq!((by_no(&first).answer.as_str(), by_no(&first).comment.as_str()), ("○", "情報セキュリティ基本方針"));
+    assert_eq!((by_no(&last).answer.as_str(), by_no(&last).comment.as_str()), ("×", "手順書は作成中"));
+    assert!(checklist.items.iter().filter(|i| !i.answer.is_empty()).count() == 2, "nothing else was answered");
+    // Not for those who may not see it.
+    let (other, _) = app.login_as("ciso_b").await;
+    assert_eq!(other.get(app.url(&format!("{url}/workbook.xlsx"))).send().await.unwrap().status(), 404);
+    assert!(app.store.verify().await.unwrap().is_intact());
 }

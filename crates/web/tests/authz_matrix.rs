@@ -78,6 +78,10 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/assessments",                                       "in   ok   ok   ok   ok   ok   ok   403   403   403  ok   403  ok"),
     ("GET", "/assessments/new",                                   "in   ok   403  403  403  403  403  403   403   403  ok   403  ok"),
     ("POST", "/assessments",                                      "in   ok   403  403  403  403  403  403   403   403  ok   403  ok"),
+    ("GET", "/assessments/import",                                "in   ok   403  403  403  403  403  403   403   403  403  403  ok"),
+    ("POST", "/assessments/import",                               "in   422  403  403  403  403  403  403   403   403  403  403  422"),
+    ("GET", "/assessments/{assessment}/workbook.xlsx",            "in   404  404  404  404  404  404  404   404   404  404  404  404"),
+    ("GET", "/assessments/{assessment}/report.pdf",               "in   ok   ok   ok   ok   ok   ok   404   404   404  ok   404  404"),
     ("GET", "/assessments/{assessment}",                          "in   ok   ok   ok   ok   ok   ok   404   404   404  ok   404  404"),
     ("GET", "/assessments/{assessment}/compare",                  "in   ok   ok   ok   ok   ok   ok   404   404   404  ok   404  404"),
     ("POST", "/assessments/{assessment}/assign",                  "in   ok   403  403  403  403  403  404   404   404  ok   404  404"),
@@ -326,6 +330,14 @@ impl Matrix<'_> {
                     ("unit", &unit),
                     ("group", "L1"),
                 ]))
+            }
+            // An empty upload: refused (422) for those who may import a checklist.
+            ("POST", "/assessments/import") => {
+                let form = reqwest::multipart::Form::new()
+                    .text("csrf", csrf.clone())
+                    .text("period", "2026年度")
+                    .part("file", reqwest::multipart::Part::bytes(Vec::new()).file_name("empty.xlsx"));
+                client.post(&url).multipart(form)
             }
             ("POST", "/suppliers") => {
                 let tag = uuid::Uuid::now_v7().simple().to_string();

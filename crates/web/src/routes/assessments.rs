@@ -71,6 +71,7 @@ struct ListPage {
     nav: Nav,
     rows: Vec<ListRow>,
     may_create: bool,
+    may_import: bool,
 }
 
 pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
@@ -114,7 +115,8 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         })
         .collect();
     let may_create = !assessment_scope(&state.library, &viewer.actor, Action::AssessmentManage).is_nothing();
-    Ok(render(&ListPage { t, nav: Nav::new(&viewer, "assessments"), rows, may_create }))
+    let may_import = may_create && viewer.may(Action::CatalogImport, &Resource::Organisation(viewer.org()));
+    Ok(render(&ListPage { t, nav: Nav::new(&viewer, "assessments"), rows, may_create, may_import }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,6 +257,138 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, form: FormFie
 }
 
 // ---------------------------------------------------------------------------------------------
+// The customer's workbook.
+
+#[derive(Template)]
+#[template(path = "assessment_import.html")]
+struct ImportPage {
+    t: Tr,
+    nav: Nav,
+    csrf: String,
+    errors: Vec<String>,
+    units: Vec<(String, String)>,
+    form: BTreeMap<String, String>,
+}
+
+impl ImportPage {
+    fn value(&self, key: &str) -> &str {
+        self.form.get(key).map(String::as_str).unwrap_or_default()
+    }
+}
+
+async fn import_page(
+    state: &AppState,
+    viewer: &Viewer,
+    errors: Vec<String>,
+    form: BTreeMap<String, String>,
+) -> Result<ImportPage, WebError> {
+    let page = new_page(state, viewer, Vec::new(), BTreeMap::new()).await?;
+    Ok(ImportPage {
+        t: viewer.tr(),
+        nav: Nav::new(viewer, "assessments"),
+        csrf: viewer.csrf_token().to_string(),
+        errors,
+        units: page.units,
+        form,
+    })
+}
+
+pub async fn import_form(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+    viewer.authorize(Action::AssessmentManage, &Resource::Organisation(viewer.org()))?;
+    viewer.authorize(Action::CatalogImport, &Resource::Organisation(viewer.org()))?;
+    Ok(render(&import_page(&state, &viewer, Vec::new(), BTreeMap::new()).await?))
+}
+
+/// Imports a customer's checklist workbook as a catalog and an assessment of it; a workbook
+/// that cannot be read is shown again with its error and where it is, and nothing is written.
+pub async fn import(State(state): State<AppState>, viewer: Viewer, multipart: axum::extract::Multipart) -> Result<Response, WebError> {
+    let upload = super::transfer::read_upload(multipart, state.config.max_import_bytes).await?;
+    check_form_token(&viewer, &upload.csrf)?;
+    viewer.authorize(Action::AssessmentManage, &Resource::Organisation(viewer.org()))?;
+    viewer.authorize(Action::CatalogImport, &Resource::Organisation(viewer.org()))?;
+    let field = |k: &str| upload.fields.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let optional = |k: &str| Some(field(k)).filter(|v| !v.is_empty());
+    let result = async {
+        if upload.bytes.is_empty() {
+            return Err(invalid("ファイルを選んでください。", "Choose a file."));
+        }
+        let period = field("period");
+        if period.is_empty() {
+            return Err(invalid("対象期間を入力してください。", "Enter the period."));
+        }
+        let mut options = mamori_interop::ChecklistOptions::new(field("key"), String::new());
+        options.sheet = optional("sheet");
+        options.answer_column = optional("answer_column");
+        options.comment_column = optional("comment_column");
+        let limits = mamori_interop::CatalogImportLimits { max_bytes: state.config.max_import_bytes, ..Default::default() };
+        let ctx = viewer.ctx(Action::AssessmentManage);
+        let unit = parse_unit(&field("unit"))?;
+        io::import_checklist(
+            &state.store,
+            &state.library,
+            &viewer.actor,
+            &ctx,
+            upload.bytes.clone(),
+            &upload.filename,
+            options,
+            &period,
+            unit,
+            &limits,
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(imported) => Ok(Redirect::to(&format!("{}?done=created", assessment_url(&imported.assessment.id))).into_response()),
+        Err(e) if matches!(e.kind, ErrorKind::Invalid | ErrorKind::Unsupported | ErrorKind::Stale | ErrorKind::NotFound) => {
+            let form = upload.fields.iter().filter(|(k, _)| k.as_str() != "csrf").map(|(k, v)| (k.clone(), v.clone())).collect();
+            let page = import_page(&state, &viewer, vec![e.text.get(viewer.lang).to_string()], form).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The customer's workbook with the answers filled in.
+pub async fn export_workbook(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+    let loaded = io::load(&state.store, &state.library, &viewer.actor, &id, Action::AssessmentView).await?;
+    let (name, bytes) = io::export_workbook(&state.store, &loaded).await?;
+    let name = if name.to_lowercase().ends_with(".xlsx") { name } else { format!("{name}.xlsx") };
+    Ok((
+        [
+            (header::CONTENT_TYPE, mamori_core::evidence::MediaType::Xlsx.mime().to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename*=UTF-8''{}", crate::view::url_encode(&name))),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The assessment as a PDF report (summary, score per group, gaps, evidence) with its Japanese
+/// font embedded.
+pub async fn report_pdf(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+    let loaded = io::load(&state.store, &state.library, &viewer.actor, &id, Action::AssessmentView).await?;
+    let organisation = state.store.organisation(loaded.row.org).await?.name;
+    let report = io::report(&state.store, &state.library, &loaded, &organisation, viewer.lang).await?;
+    let fonts = state.report_fonts().await?;
+    let pdf = tokio::task::spawn_blocking(move || mamori_report::render_pdf(&report, &fonts))
+        .await
+        .map_err(|e| WebError::internal(e.to_string()))?
+        .map_err(|e| WebError { detail: Some(e.to_string()), ..WebError::new(ErrorKind::Internal, e.text()) })?;
+    let name = format!("{}-{}.pdf", loaded.row.doc.name, loaded.row.doc.period);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename*=UTF-8''{}", crate::view::url_encode(&name))),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
 // The checklist page.
 
 struct ItemLine {
@@ -323,6 +457,7 @@ struct ChecklistPage {
     actions: Vec<ActionLine>,
     gaps_without_action: usize,
     may_plan: bool,
+    workbook: bool,
 }
 
 struct ActionLine {
@@ -499,6 +634,7 @@ pub async fn show(
     let gaps_without_action = score.gaps.iter().filter(|g| loaded.items.get(&g.ref_id).is_none_or(|i| i.state.action.is_none())).count();
     let may_plan = viewer.may(Action::AssessmentManage, &loaded.resource()) && mamori_core::assessment::actions_editable(doc.state);
     let page = ChecklistPage {
+        workbook: doc.workbook.is_some(),
         actions,
         gaps_without_action,
         may_plan,
