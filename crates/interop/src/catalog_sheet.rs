@@ -507,7 +507,15 @@ pub(crate) fn zip_entries(bytes: &[u8]) -> Result<Vec<ZipEntry>, &'static str> {
     let eocd = (first..=last).rev().find(|&i| le(bytes, i, 4) == Some(0x0605_4b50)).ok_or(ZIP_BROKEN)?;
     let mut count = get(eocd + 10, 2)?;
     let mut offset = get(eocd + 16, 4)?;
-    if count == 0xFFFF || offset == 0xFFFF_FFFF {
+    let directory_size = get(eocd + 12, 4)?;
+    let zip64 = count == 0xFFFF || offset == 0xFFFF_FFFF;
+    // The directory ends where its end record starts (ZIP64 puts its record and locator in
+    // between). A record appended after the real one, naming no parts or a directory elsewhere,
+    // would make these checks read another package than the unpacker does: refused.
+    if !zip64 && offset.checked_add(directory_size) != Some(eocd as u64) {
+        return Err(ZIP_BROKEN);
+    }
+    if zip64 {
         let locator = eocd.checked_sub(20).ok_or(ZIP_BROKEN)?;
         if le(bytes, locator, 4) != Some(0x0706_4b50) {
             return Err(ZIP_BROKEN);
@@ -521,6 +529,9 @@ pub(crate) fn zip_entries(bytes: &[u8]) -> Result<Vec<ZipEntry>, &'static str> {
     }
     if count > 100_000 {
         return Err("the zip package has too many parts");
+    }
+    if count == 0 {
+        return Err("the zip package has no parts");
     }
     let mut pos = usize::try_from(offset).map_err(|_| ZIP_BROKEN)?;
     let mut out = Vec::with_capacity(count as usize);
@@ -2409,10 +2420,18 @@ mod tests {
     fn zip_directory_is_checked() {
         assert!(zip_entries(b"").is_err());
         assert!(zip_entries(b"PK\x03\x04 not really").is_err());
-        // An empty archive: just the end record.
+        // An empty archive (just the end record) is no workbook.
         let mut empty = b"PK\x05\x06".to_vec();
         empty.extend([0u8; 18]);
-        assert_eq!(zip_entries(&empty).map(|e| e.len()), Ok(0));
+        assert!(zip_entries(&empty).is_err());
+        // A real package with an empty end record appended: the checks would read no parts
+        // while the unpacker reads the real ones.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        book.add_worksheet().write_string(0, 0, "x").unwrap();
+        let mut bytes = book.save_to_buffer().unwrap();
+        assert!(zip_entries(&bytes).is_ok_and(|e| !e.is_empty()));
+        bytes.extend_from_slice(&empty);
+        assert!(zip_entries(&bytes).is_err());
     }
 
     #[test]

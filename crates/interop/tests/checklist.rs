@@ -640,10 +640,12 @@ fn a_package_with_two_directories_is_refused() {
     let Some(bytes) = sample() else { return };
     let c = read(&bytes, &options());
     let twice = with_second_directory(&bytes);
+    // Refused by the package check (the last end record must close its own directory) or, past
+    // it, by the comparison with the unpacker's directory.
     let err = read_checklist(&twice, &options(), &limits()).unwrap_err();
-    assert!(err.to_string().contains("two central directories"), "{err}");
+    assert!(matches!(err, CatalogImportError::NotAWorkbook { .. }), "{err}");
     let err = fill_checklist(&twice, &c, &[fill(7, "○", "")]).unwrap_err();
-    assert!(err.to_string().contains("two central directories"), "{err}");
+    assert!(matches!(err, CatalogImportError::NotAWorkbook { .. }), "{err}");
 }
 
 #[test]

@@ -106,3 +106,27 @@ fn the_first_and_last_cells_of_a_sheet_are_refused_by_the_register_reader() {
     let result = catch_unwind(AssertUnwindSafe(|| read_table(FIRST_AND_LAST_CELLS, &ImportLimits::default())));
     assert!(matches!(result, Ok(Err(_))), "{result:?}");
 }
+
+/// checklist_xlsx, 2026-12-02: an end-of-directory record naming no parts, appended after a
+/// real package, made the package checks (unpacked size, shared-strings count) read an empty
+/// package while calamine read the real one. Refused before calamine opens it.
+#[test]
+fn an_appended_empty_directory_record_is_refused() {
+    let Ok(sample) = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/checklists/supplier-checklist-sample.xlsx"),
+    ) else {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI requires ../shared/testdata");
+        eprintln!("SKIP: the supplier checklist sample is missing");
+        return;
+    };
+    let tight = SheetLimits { max_unpacked_bytes: 1_000, ..SheetLimits::default() };
+    assert!(read_xlsx(&sample, &tight).is_err(), "the real package unpacks to more than 1,000 bytes");
+    let mut forged = sample.clone();
+    // An end record: signature, disks 0, 0 entries, size 0, offset 0, no comment.
+    forged.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00");
+    let result = catch_unwind(AssertUnwindSafe(|| read_xlsx(&forged, &tight)));
+    assert!(matches!(result, Ok(Err(_))), "{result:?}");
+    let result = catch_unwind(AssertUnwindSafe(|| read_table(&forged, &ImportLimits::default())));
+    assert!(matches!(result, Ok(Err(_))), "{result:?}");
+    assert!(read_xlsx(&sample, &SheetLimits::default()).is_ok(), "the real package still reads");
+}

@@ -241,6 +241,11 @@ async fn a_checklist_is_answered_with_evidence_reviewed_submitted_and_carried_in
     let page = ciso.get(app.url(&url)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("委員会で見直し済（2027年2月）"));
 
+    // The requirement's catalog page names the assessments that answer it, with the answer.
+    let requirement = ciso.get(app.url(&format!("/catalogs/kubota-supplier/2.0/{}", refs[1]))).send().await.unwrap().text().await.unwrap();
+    let used = requirement.split_once("この要求事項に回答している評価").map_or("", |(_, rest)| rest);
+    assert!(used.contains("クボタ様 情報セキュリティ対策基準 回答") && used.contains("未実施"), "{used}");
+
     // The list shows it with its score and gaps.
     let list = ciso.get(app.url("/assessments")).send().await.unwrap().text().await.unwrap();
     assert!(list.contains("クボタ様 情報セキュリティ対策基準 回答") && list.contains("提出済"));
@@ -361,8 +366,23 @@ async fn a_customers_workbook_comes_in_is_answered_and_goes_back_filled_in() {
         .await;
         assert_eq!(done.status(), 303, "{r}");
     }
+    // The rest of the flow: every other item answered, evidence on the first, the officer's
+    // review, submission; then the workbook goes back to the customer.
+    for r in &refs[1..refs.len() - 1] {
+        let done = form(&ciso, &app.url(&format!("{url}/items/{r}/answer")), &[("csrf", &csrf), ("version", ""), ("value", "○")]).await;
+        assert_eq!(done.status(), 303, "{r}");
+    }
+    let evidence = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .part("file", reqwest::multipart::Part::bytes(b"%PDF-1.4 policy".to_vec()).file_name("基本方針.pdf"));
+    assert_eq!(ciso.post(app.url(&format!("{url}/items/{first}/evidence"))).multipart(evidence).send().await.unwrap().status(), 303);
+    for (transition, version) in [("request_review", "1"), ("submit", "2")] {
+        let moved =
+            form(&ciso, &app.url(&format!("{url}/transition")), &[("csrf", &csrf), ("version", version), ("transition", transition)]).await;
+        assert_eq!(moved.status(), 303, "{transition}");
+    }
     let page = ciso.get(app.url(&url)).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("workbook.xlsx"));
+    assert!(page.contains("workbook.xlsx") && page.contains("提出済"));
     let exported = ciso.get(app.url(&format!("{url}/workbook.xlsx"))).send().await.unwrap();
     assert_eq!(exported.status(), 200);
     let filled = exported.bytes().await.unwrap().to_vec();
@@ -371,9 +391,31 @@ async fn a_customers_workbook_comes_in_is_answered_and_goes_back_filled_in() {
     let by_no = |no: &str| checklist.items.iter().find(|i| i.number == no).unwrap().clone();
     assert_eq!((by_no(&first).answer.as_str(), by_no(&first).comment.as_str()), ("○", "情報セキュリティ基本方針"));
     assert_eq!((by_no(&last).answer.as_str(), by_no(&last).comment.as_str()), ("×", "手順書は作成中"));
-    assert!(checklist.items.iter().filter(|i| !i.answer.is_empty()).count() == 2, "nothing else was answered");
+    assert_eq!(checklist.items.iter().filter(|i| !i.answer.is_empty()).count(), refs.len(), "every item answered, nothing else");
     // Not for those who may not see it.
     let (other, _) = app.login_as("ciso_b").await;
     assert_eq!(other.get(app.url(&format!("{url}/workbook.xlsx"))).send().await.unwrap().status(), 404);
     assert!(app.store.verify().await.unwrap().is_intact());
+}
+
+#[tokio::test]
+async fn evidence_over_the_size_limit_is_refused_with_its_limit() {
+    let config = mamori_web::WebConfig { max_evidence_bytes: 1024 * 1024, ..Default::default() };
+    let app = TestApp::spawn_with(config).await;
+    let (ciso, csrf) = app.login_as("ciso").await;
+    let created = form(
+        &ciso,
+        &app.url("/assessments"),
+        &[("csrf", &csrf), ("catalog", "kubota-supplier@2.0"), ("name", "上限"), ("period", "2026年度"), ("group", "L1")],
+    )
+    .await;
+    let url = location(&created).unwrap();
+    let mut big = b"%PDF-1.4\n".to_vec();
+    big.resize(1024 * 1024 + 1, b'x');
+    let refused =
+        ciso.post(app.url(&format!("{url}/items/1/evidence"))).multipart(file_form(&csrf, "大きい.pdf", &big)).send().await.unwrap();
+    assert_eq!(refused.status(), 413);
+    assert!(refused.text().await.unwrap().contains("上限 1 MB"));
+    let item = ciso.get(app.url(&format!("{url}/items/1"))).send().await.unwrap().text().await.unwrap();
+    assert!(item.contains("証跡はまだありません"), "nothing was stored");
 }

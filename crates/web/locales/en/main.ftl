@@ -298,3 +298,4 @@ assessment-import-comment-column = Comment column
 assessment-import-go = Import
 assessment-export-workbook = Download the customer's workbook with the answers
 assessment-report = Report (PDF)
+catalog-used-by = Assessments that answer this requirement

@@ -298,3 +298,4 @@ assessment-import-comment-column = 備考・コメント欄
 assessment-import-go = 取り込む
 assessment-export-workbook = 回答を記入した顧客のブックをダウンロード
 assessment-report = 報告書（PDF）
+catalog-used-by = この要求事項に回答している評価

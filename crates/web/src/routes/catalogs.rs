@@ -233,6 +233,40 @@ struct NodePage {
     notes: String,
     children: Vec<NodeLine>,
     links: Vec<LinkRow>,
+    /// The organisation's assessments of this edition that answer this requirement, with the
+    /// answer each gave: (item url, assessment, period, answer).
+    used_by: Vec<(String, String, String, String)>,
+}
+
+/// The viewer's assessments of catalog `c` whose scope holds requirement `ref_id`.
+async fn assessments_using(
+    state: &AppState,
+    viewer: &Viewer,
+    c: &Catalog,
+    ref_id: &str,
+) -> Result<Vec<(String, String, String, String)>, WebError> {
+    let scope = mamori_core::authz::assessment_scope(&state.library, &viewer.actor, Action::AssessmentView);
+    if scope.is_nothing() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for a in state.store.assessments(viewer.org(), &scope).await? {
+        if a.doc.catalog_key != c.key() || a.doc.catalog_edition != c.edition() {
+            continue;
+        }
+        if !mamori_core::assessment::scope_items(c, a.doc.scope.as_ref()).iter().any(|n| n.ref_id == ref_id) {
+            continue;
+        }
+        let items = state.store.assessment_items(a.org, &a.id).await?;
+        let answer = items
+            .get(ref_id)
+            .and_then(|i| i.state.value().and_then(|k| a.doc.scale.value(k)))
+            .map(|v| v.label.get(viewer.lang).to_string())
+            .unwrap_or_else(|| viewer.tr().get("assessment-unanswered"));
+        let url = format!("/assessments/{}/items/{}", segment(&a.id), segment(ref_id));
+        out.push((url, a.doc.name.clone(), a.doc.period.clone(), answer));
+    }
+    Ok(out)
 }
 
 pub async fn node(
@@ -307,6 +341,7 @@ pub async fn node(
         notes: n.notes.as_ref().map(|x| x.get(lang).to_string()).unwrap_or_default(),
         children: c.children(&n.ref_id).map(|x| line(c, 0, x, lang, false)).collect(),
         links,
+        used_by: if n.kind == NodeKind::Requirement { assessments_using(&state, &viewer, c, &n.ref_id).await? } else { Vec::new() },
     };
     Ok(render(&page))
 }
