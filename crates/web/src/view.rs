@@ -49,11 +49,36 @@ fn percent_encode(text: &str, keep_slash: bool) -> String {
     out
 }
 
-/// A time as pages show it: minutes, in Japan Standard Time (the zone of Mamori's users).
+/// Japan Standard Time, the zone of Mamori's users.
+fn jst() -> time::UtcOffset {
+    time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC)
+}
+
+/// A time as pages show it: minutes, in Japan Standard Time.
 pub fn short_time(at: time::OffsetDateTime) -> String {
-    let jst = time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC);
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
-    at.to_offset(jst).format(&format).unwrap_or_default()
+    at.to_offset(jst()).format(&format).unwrap_or_default()
+}
+
+/// Today's date in Japan Standard Time (what "overdue" is measured against).
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().to_offset(jst()).date()
+}
+
+/// A file sent to the browser: shown inline or downloaded under `name` (UTF-8), never cached.
+pub fn file_response(mime: &str, inline: bool, name: &str, bytes: Vec<u8>) -> Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let disposition = format!("{}; filename*=UTF-8''{}", if inline { "inline" } else { "attachment" }, url_encode(name));
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// The header every signed-in page shows.

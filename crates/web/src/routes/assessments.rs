@@ -18,6 +18,7 @@ use mamori_core::{Lang, Text};
 use serde::Deserialize;
 
 use super::FormFields;
+use super::forms::{invalid, parse_date};
 use crate::AppState;
 use crate::assessments_io::{self as io, Loaded};
 use crate::auth::Viewer;
@@ -37,10 +38,6 @@ fn item_url(id: &str, ref_id: &str) -> String {
 
 fn percent(p: Option<f64>) -> String {
     p.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "—".to_string())
-}
-
-fn invalid(ja: impl Into<String>, en: impl Into<String>) -> WebError {
-    WebError::new(ErrorKind::Invalid, Text::new(ja, en))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,16 +194,6 @@ pub async fn new_form(
     Ok(render(&new_page(&state, &viewer, Vec::new(), form).await?))
 }
 
-fn parse_date(text: &str) -> Result<Option<time::Date>, WebError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).map(Some).map_err(|_| {
-        invalid(format!("日付「{text}」は YYYY-MM-DD で入力してください。"), format!("Enter the date \"{text}\" as YYYY-MM-DD."))
-    })
-}
-
 fn parse_unit(text: &str) -> Result<Option<UnitId>, WebError> {
     match text.trim() {
         "" => Ok(None),
@@ -354,15 +341,7 @@ pub async fn export_workbook(State(state): State<AppState>, viewer: Viewer, Path
     let loaded = io::load(&state.store, &state.library, &viewer.actor, &id, Action::AssessmentView).await?;
     let (name, bytes) = io::export_workbook(&state.store, &loaded).await?;
     let name = if name.to_lowercase().ends_with(".xlsx") { name } else { format!("{name}.xlsx") };
-    Ok((
-        [
-            (header::CONTENT_TYPE, mamori_core::evidence::MediaType::Xlsx.mime().to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename*=UTF-8''{}", crate::view::url_encode(&name))),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::view::file_response(mamori_core::evidence::MediaType::Xlsx.mime(), false, &name, bytes))
 }
 
 /// The assessment as a PDF report (summary, score per group, gaps, evidence) with its Japanese
@@ -377,15 +356,7 @@ pub async fn report_pdf(State(state): State<AppState>, viewer: Viewer, Path(id):
         .map_err(|e| WebError::internal(e.to_string()))?
         .map_err(|e| WebError { detail: Some(e.to_string()), ..WebError::new(ErrorKind::Internal, e.text()) })?;
     let name = format!("{}-{}.pdf", loaded.row.doc.name, loaded.row.doc.period);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (header::CONTENT_DISPOSITION, format!("inline; filename*=UTF-8''{}", crate::view::url_encode(&name))),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
-        pdf,
-    )
-        .into_response())
+    Ok(crate::view::file_response(mamori_core::evidence::MediaType::Pdf.mime(), true, &name, pdf))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -615,7 +586,7 @@ pub async fn show(
         "actions" => t.get("assessment-actions-planned"),
         _ => String::new(),
     };
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = crate::view::today();
     let actions: Vec<ActionLine> = loaded
         .nodes()
         .iter()
@@ -1111,21 +1082,10 @@ pub async fn download(
         return Ok(Redirect::to(row.url.as_deref().unwrap_or("/")).into_response());
     };
     let bytes = state.store.evidence_content(viewer.org(), &file.sha256).await?;
-    let disposition = format!(
-        "{}; filename*=UTF-8''{}",
-        if file.media_type.inline() { "inline" } else { "attachment" },
-        crate::view::url_encode(&row.name)
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, file.media_type.mime().to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-            (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    let mut response = crate::view::file_response(file.media_type.mime(), file.media_type.inline(), &row.name, bytes);
+    // An uploaded file is the organisation's content, not Mamori's: it runs nothing.
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, axum::http::HeaderValue::from_static("sandbox; default-src 'none'"));
+    Ok(response)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -103,6 +103,21 @@ impl<S: Send + Sync> FromRequest<S> for FormFields {
     }
 }
 
+/// A form value refused with a message in both languages (422).
+pub(crate) fn invalid(ja: impl Into<String>, en: impl Into<String>) -> WebError {
+    WebError::new(ErrorKind::Invalid, mamori_core::Text::new(ja, en))
+}
+
+/// A date field as YYYY-MM-DD; empty is none.
+pub(crate) fn parse_date(text: &str) -> Result<Option<time::Date>, WebError> {
+    match text.trim() {
+        "" => Ok(None),
+        t => time::Date::parse(t, time::macros::format_description!("[year]-[month]-[day]")).map(Some).map_err(|_| {
+            invalid(format!("日付「{t}」は YYYY-MM-DD で入力してください。"), format!("Enter the date \"{t}\" as YYYY-MM-DD."))
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

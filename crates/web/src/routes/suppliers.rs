@@ -8,9 +8,8 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use mamori_core::Text;
 use mamori_core::assessment::AssessmentState;
 use mamori_core::authz::{Action, Resource};
 use mamori_core::catalog::parse_catalog_ref;
@@ -20,6 +19,7 @@ use mamori_core::person::{Email, RoleAssignment};
 use mamori_store::{AssessmentRow, Ctx, NewPerson, Organisation};
 
 use super::FormFields;
+use super::forms::{invalid, parse_date};
 use crate::AppState;
 use crate::assessments_io as io;
 use crate::auth::{self, Viewer};
@@ -27,16 +27,8 @@ use crate::catalogs_io;
 use crate::csrf::check_form_token;
 use crate::error::{ErrorKind, WebError};
 use crate::i18n::Tr;
+use crate::view::today;
 use crate::view::{Nav, path_segment as segment, render, short_time};
-
-fn today() -> time::Date {
-    let jst = time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::now_utc().to_offset(jst).date()
-}
-
-fn invalid(ja: impl Into<String>, en: impl Into<String>) -> WebError {
-    WebError::new(ErrorKind::Invalid, Text::new(ja, en))
-}
 
 /// One line of the dashboard: a supplier and the latest assessment sent to it (of the chosen
 /// period, when one is chosen).
@@ -262,14 +254,7 @@ pub async fn export_csv(State(state): State<AppState>, viewer: Viewer, Query(que
             .map_err(|e| WebError::internal(e.to_string()))?;
     }
     let bytes = writer.into_inner().map_err(|e| WebError::internal(e.to_string()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, "attachment; filename*=UTF-8''suppliers.csv".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::view::file_response("text/csv; charset=utf-8", false, "suppliers.csv", bytes))
 }
 
 /// Registers a supplier organisation with its first 取引先 account; the password is shown once.
@@ -329,15 +314,6 @@ pub async fn register(State(state): State<AppState>, viewer: Viewer, form: FormF
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
         Err(e) => Err(e),
-    }
-}
-
-fn parse_date(text: &str) -> Result<Option<time::Date>, WebError> {
-    match text.trim() {
-        "" => Ok(None),
-        t => time::Date::parse(t, time::macros::format_description!("[year]-[month]-[day]")).map(Some).map_err(|_| {
-            invalid(format!("日付「{t}」は YYYY-MM-DD で入力してください。"), format!("Enter the date \"{t}\" as YYYY-MM-DD."))
-        }),
     }
 }
 
