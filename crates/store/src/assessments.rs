@@ -486,20 +486,7 @@ impl Store {
                     json!({"kind": "file", "name": file_name, "sha256": sha_owned, "media_type": media_type.as_str(), "size": size}),
                 );
                 journal::append(conn, vec![event], this.group()).await?;
-                let stored = sqlx::query("SELECT sha256 FROM evidence_blobs WHERE org_id = $1 AND sha256 = $2")
-                    .bind(c.org.to_string())
-                    .bind(sha_owned.clone())
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                if stored.is_none() {
-                    sqlx::query("INSERT INTO evidence_blobs (org_id, sha256, size, content) VALUES ($1, $2, $3, $4)")
-                        .bind(c.org.to_string())
-                        .bind(sha_owned.clone())
-                        .bind(size)
-                        .bind(bytes)
-                        .execute(&mut *conn)
-                        .await?;
-                }
+                put_blob(conn, c.org, &sha_owned, bytes).await?;
                 sqlx::query(
                     "INSERT INTO evidence (id, org_id, kind, name, sha256, media_type, size, url, created_at, created_by) \
                      VALUES ($1, $2, 'file', $3, $4, $5, $6, NULL, $7, $8)",
@@ -592,29 +579,34 @@ impl Store {
     pub async fn put_file(&self, ctx: &Ctx, bytes: Vec<u8>) -> Result<String, StoreError> {
         let sha = sha256_hex(&bytes);
         let (c, sha_owned) = (ctx.clone(), sha.clone());
-        let size = bytes.len() as i64;
         self.write(move |conn| {
             Box::pin(async move {
-                let stored = sqlx::query("SELECT sha256 FROM evidence_blobs WHERE org_id = $1 AND sha256 = $2")
-                    .bind(c.org.to_string())
-                    .bind(sha_owned.clone())
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                if stored.is_none() {
-                    sqlx::query("INSERT INTO evidence_blobs (org_id, sha256, size, content) VALUES ($1, $2, $3, $4)")
-                        .bind(c.org.to_string())
-                        .bind(sha_owned)
-                        .bind(size)
-                        .bind(bytes)
-                        .execute(&mut *conn)
-                        .await?;
-                }
+                put_blob(conn, c.org, &sha_owned, bytes).await?;
                 Ok(())
             })
         })
         .await?;
         Ok(sha)
     }
+}
+
+/// Stores content under its hash unless the organisation has it already (never overwritten).
+async fn put_blob(conn: &mut AnyConnection, org: OrgId, sha256: &str, bytes: Vec<u8>) -> Result<(), StoreError> {
+    let stored = sqlx::query("SELECT sha256 FROM evidence_blobs WHERE org_id = $1 AND sha256 = $2")
+        .bind(org.to_string())
+        .bind(sha256.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    if stored.is_none() {
+        sqlx::query("INSERT INTO evidence_blobs (org_id, sha256, size, content) VALUES ($1, $2, $3, $4)")
+            .bind(org.to_string())
+            .bind(sha256.to_string())
+            .bind(bytes.len() as i64)
+            .bind(bytes)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 fn evidence_row(org: OrgId, r: &sqlx::any::AnyRow) -> Result<EvidenceRow, StoreError> {
