@@ -244,6 +244,16 @@ impl AssessmentState {
     pub fn answers_editable(self) -> bool {
         matches!(self, AssessmentState::Draft | AssessmentState::InProgress | AssessmentState::UnderReview)
     }
+
+    /// Submitted (or closed): what the customer that asked for it may read.
+    pub fn is_shared(self) -> bool {
+        matches!(self, AssessmentState::Submitted | AssessmentState::Closed)
+    }
+
+    /// Past `due` on `today` and not submitted yet.
+    pub fn is_overdue(self, due: Option<Date>, today: Date) -> bool {
+        due.is_some_and(|d| d < today) && !self.is_shared()
+    }
 }
 
 /// A move from one state to another.
@@ -732,10 +742,22 @@ pub fn score(
     let mut out = Score::default();
     let mut groups: Vec<(String, Tally)> = Vec::new();
     let empty = ItemState::default();
+    // The rule sees only the item's target and answer: evaluate it once per pair, not per item
+    // (a CEL evaluation builds its whole environment).
+    type Facts<'k> = (Option<AnswerTarget>, Option<&'k str>);
+    let mut decided: Vec<(Facts, bool)> = Vec::new();
     for node in items {
         let state = states.get(&node.ref_id).unwrap_or(&empty);
         let value = state.value().and_then(|k| scale.value(k));
-        let gap = rules.is_gap(node.answer_target, value);
+        let facts = (node.answer_target, value.map(|v| v.key.as_str()));
+        let gap = match decided.iter().find(|(f, _)| *f == facts) {
+            Some((_, gap)) => *gap,
+            None => {
+                let gap = rules.is_gap(node.answer_target, value);
+                decided.push((facts, gap));
+                gap
+            }
+        };
         out.overall.add(value, max_points, gap);
         match node.answer_target {
             Some(AnswerTarget::Mandatory) => out.mandatory.add(value, max_points, gap),
@@ -966,13 +988,12 @@ pub const MAX_NAME_CHARS: usize = 200;
 impl AssessmentDoc {
     /// Submitted or closed: what the buyer that sent it may read.
     pub fn is_shared(&self) -> bool {
-        matches!(self.state, AssessmentState::Submitted | AssessmentState::Closed)
+        self.state.is_shared()
     }
 
     /// Past its due date and not submitted yet.
     pub fn is_overdue(&self, today: Date) -> bool {
-        self.due.is_some_and(|d| d < today)
-            && matches!(self.state, AssessmentState::Draft | AssessmentState::InProgress | AssessmentState::UnderReview)
+        self.state.is_overdue(self.due, today)
     }
 
     /// Name and period present and within bounds, and the scale sound.
@@ -1284,5 +1305,18 @@ mod tests {
         assert_eq!((t.items, t.answered, t.points, t.possible, t.gaps), (4, 3, 3, 6, 1));
         assert_eq!(t.percent(), Some(50.0));
         assert_eq!(Tally::default().percent(), None);
+    }
+
+    #[test]
+    fn an_assessment_is_overdue_only_past_its_due_date_and_before_submission() {
+        let due = Date::from_calendar_date(2026, time::Month::November, 30).unwrap();
+        let (on_due, after) = (due, due.next_day().unwrap());
+        for state in AssessmentState::ALL {
+            let open = !matches!(state, AssessmentState::Submitted | AssessmentState::Closed);
+            assert_eq!(state.is_shared(), !open, "{state:?}");
+            assert_eq!(state.is_overdue(Some(due), after), open, "{state:?} the day after its due date");
+            assert!(!state.is_overdue(Some(due), on_due), "{state:?} on its due date is not late yet");
+            assert!(!state.is_overdue(None, after), "{state:?} without a due date is never late");
+        }
     }
 }

@@ -172,6 +172,13 @@ fn row_to_assessment(row: &sqlx::any::AnyRow) -> Result<AssessmentRow, StoreErro
     })
 }
 
+/// A date as the `due_on` column holds it (as the document does: `YYYY-MM-DD`).
+pub(crate) fn date_text(date: time::Date) -> Result<String, StoreError> {
+    date.format(DATE).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(crate) const DATE: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!("[year]-[month]-[day]");
+
 const ASSESSMENT_COLUMNS: &str = "id, org_id, version, document, items, answered, gaps, mandatory_gaps, approved, score_tenths, \
      created_at, created_by, updated_at, reminded_at";
 
@@ -211,8 +218,8 @@ impl Store {
                 let at = time_text::to_text(c.at);
                 sqlx::query(
                     "INSERT INTO assessments (id, org_id, unit_id, requester_org_id, name, period, catalog_key, catalog_edition, state, \
-                     version, document, items, answered, gaps, mandatory_gaps, approved, score_tenths, created_at, created_by, updated_at) \
-                     VALUES ($1, $2, $3, $12, $4, $5, $6, $7, $8, 1, $9, 0, 0, 0, 0, 0, NULL, $10, $11, $10)",
+                     version, document, items, answered, gaps, mandatory_gaps, approved, score_tenths, created_at, created_by, updated_at, due_on) \
+                     VALUES ($1, $2, $3, $12, $4, $5, $6, $7, $8, 1, $9, 0, 0, 0, 0, 0, NULL, $10, $11, $10, $13)",
                 )
                 .bind(id_text.clone())
                 .bind(c.org.to_string())
@@ -226,6 +233,7 @@ impl Store {
                 .bind(at.clone())
                 .bind(c.actor.map(|a| a.to_string()))
                 .bind(d.requester.map(|r| r.to_string()))
+                .bind(d.due.map(date_text).transpose()?)
                 .execute(&mut *conn)
                 .await?;
                 for (r, state) in &items_owned {
@@ -429,7 +437,8 @@ impl Store {
                 journal::append(conn, vec![event], this.group()).await?;
                 let at = time_text::to_text(c.at);
                 sqlx::query(
-                    "UPDATE assessments SET version = $1, document = $2, state = $3, name = $4, period = $5, updated_at = $6 WHERE id = $7",
+                    "UPDATE assessments SET version = $1, document = $2, state = $3, name = $4, period = $5, updated_at = $6, due_on = $8 \
+                     WHERE id = $7",
                 )
                 .bind(version)
                 .bind(after.to_string())
@@ -438,6 +447,7 @@ impl Store {
                 .bind(d.period.clone())
                 .bind(at.clone())
                 .bind(assessment.clone())
+                .bind(d.due.map(date_text).transpose()?)
                 .execute(&mut *conn)
                 .await?;
                 let items = read_items(conn, &assessment).await?;

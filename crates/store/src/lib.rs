@@ -44,7 +44,7 @@ pub use orgs::{NewUnit, Organisation, Unit};
 pub use people::{NewPerson, Person, SignInRecord};
 pub use records::{Cursor, Filter, ImportRow, ListQuery, OrgDirectory, Page, RecordRow, SortOrder};
 pub use sessions::{ApiToken, NewSession, SessionRow};
-pub use suppliers::SupplierFinding;
+pub use suppliers::{SentAssessment, SupplierFinding, SupplierOverview};
 pub use verify::{OrgVerification, VerifyReport};
 
 /// Which database engine a store runs on.
@@ -131,6 +131,8 @@ pub struct Store {
     unit_cache: std::sync::Arc<std::sync::Mutex<UnitCache>>,
     /// Imported catalogs, parsed, by id (editions never change; see catalogs.rs).
     catalog_cache: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<mamori_core::catalog::Catalog>>>>,
+    /// Buyers' dashboard overviews with the generation they were read at (see suppliers.rs).
+    overview_cache: std::sync::Arc<std::sync::Mutex<suppliers::OverviewCache>>,
 }
 
 type UnitCache = std::collections::HashMap<OrgId, (std::time::Instant, std::sync::Arc<Vec<Unit>>)>;
@@ -185,6 +187,7 @@ impl Store {
             scopes: Default::default(),
             unit_cache: Default::default(),
             catalog_cache: Default::default(),
+            overview_cache: Default::default(),
         };
         migrate::run(&store).await?;
         Ok(store)
@@ -207,6 +210,7 @@ impl Store {
             scopes: Default::default(),
             unit_cache: Default::default(),
             catalog_cache: Default::default(),
+            overview_cache: Default::default(),
         };
         migrate::run(&store).await?;
         Ok(store)

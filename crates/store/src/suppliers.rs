@@ -1,12 +1,16 @@
 //! A buyer's suppliers: the organisations it distributes checklists to (each link journaled in
 //! the buyer's chain) and the inspections and findings it records about them (their カルテ).
 
+use std::sync::Arc;
+
+use mamori_core::assessment::{AssessmentState, Summary};
 use mamori_core::ids::{OrgId, PersonId};
 use mamori_core::journal::EventKind;
 use serde_json::json;
 use sqlx::Row;
 use time::{Date, OffsetDateTime};
 
+use crate::assessments::DATE;
 use crate::journal::{self, person_id};
 use crate::{Ctx, Organisation, Store, StoreError, time_text};
 
@@ -23,7 +27,61 @@ pub struct SupplierFinding {
     pub created_by: Option<PersonId>,
 }
 
-const DATE: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!("[year]-[month]-[day]");
+/// What a buyer's dashboard shows of an assessment it sent (its summary columns, not its
+/// document).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentAssessment {
+    pub id: String,
+    /// The supplier organisation that answers it.
+    pub org: OrgId,
+    pub name: String,
+    pub period: String,
+    pub state: AssessmentState,
+    pub due: Option<Date>,
+    pub summary: Summary,
+    pub reminded_at: Option<OffsetDateTime>,
+}
+
+/// Everything a buyer's dashboard is made of: its suppliers by name and what it sent them,
+/// newest first. Read once per change (see [`Store::supplier_overview`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SupplierOverview {
+    pub suppliers: Vec<Organisation>,
+    pub sent: Vec<SentAssessment>,
+}
+
+/// Buyers whose overview is kept in memory at most; past it the cache starts again.
+const OVERVIEWS_KEPT: usize = 256;
+
+pub(crate) type OverviewCache = std::collections::HashMap<OrgId, (i64, Arc<SupplierOverview>)>;
+
+fn sent_from_row(row: &sqlx::any::AnyRow) -> Result<SentAssessment, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("sent assessment {what}"));
+    let count = |name: &str| row.try_get::<i64, _>(name).map(|v| v.max(0) as usize);
+    let state: String = row.try_get("state")?;
+    let due = match row.try_get::<Option<String>, _>("due_on")? {
+        None => None,
+        Some(text) => Some(Date::parse(&text, DATE).map_err(|_| corrupt("due date"))?),
+    };
+    let tenths: Option<i64> = row.try_get("score_tenths")?;
+    Ok(SentAssessment {
+        id: row.try_get("id")?,
+        org: OrgId::parse(&row.try_get::<String, _>("org_id")?)?,
+        name: row.try_get("name")?,
+        period: row.try_get("period")?,
+        state: AssessmentState::parse(&state).ok_or_else(|| corrupt("state"))?,
+        due,
+        summary: Summary {
+            items: count("items")?,
+            answered: count("answered")?,
+            gaps: count("gaps")?,
+            mandatory_gaps: count("mandatory_gaps")?,
+            approved: count("approved")?,
+            score: tenths.map(|t| t as f64 / 10.0),
+        },
+        reminded_at: row.try_get::<Option<String>, _>("reminded_at")?.and_then(|t| time_text::from_text(&t)),
+    })
+}
 
 impl Store {
     /// Links a supplier organisation to the buyer of `ctx` (once).
@@ -60,6 +118,44 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(crate::orgs::org_from_row).collect()
+    }
+
+    /// The buyer's suppliers and what it sent them, for its dashboard. Kept in memory per buyer
+    /// and read again only when the buyer's overview generation moved: a trigger raises it in
+    /// the transaction of every change to an assessment it sent, a link or a supplier's name
+    /// (migration 0006), so each app instance sees every instance's changes on its next read.
+    pub async fn supplier_overview(&self, buyer: OrgId) -> Result<Arc<SupplierOverview>, StoreError> {
+        let generation: i64 = sqlx::query("SELECT generation FROM overview_generations WHERE buyer_org_id = $1")
+            .bind(buyer.to_string())
+            .fetch_optional(self.pool())
+            .await?
+            .map(|row| row.try_get("generation"))
+            .transpose()?
+            .unwrap_or(0);
+        let kept = self.overview_cache.lock().ok().and_then(|cache| cache.get(&buyer).cloned());
+        if let Some((seen, overview)) = kept
+            && seen == generation
+        {
+            return Ok(overview);
+        }
+        // Read after the generation: what is read is at least as new as the number it is kept under.
+        let suppliers = self.suppliers(buyer).await?;
+        let rows = sqlx::query(
+            "SELECT id, org_id, name, period, state, due_on, items, answered, gaps, mandatory_gaps, approved, score_tenths, reminded_at \
+             FROM assessments WHERE requester_org_id = $1 ORDER BY created_at DESC, id DESC",
+        )
+        .bind(buyer.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        let sent = rows.iter().map(sent_from_row).collect::<Result<Vec<_>, _>>()?;
+        let overview = Arc::new(SupplierOverview { suppliers, sent });
+        if let Ok(mut cache) = self.overview_cache.lock() {
+            if cache.len() >= OVERVIEWS_KEPT {
+                cache.clear();
+            }
+            cache.insert(buyer, (generation, overview.clone()));
+        }
+        Ok(overview)
     }
 
     /// Whether `supplier` is one of the buyer's suppliers.

@@ -537,13 +537,20 @@ async fn sqlite_commits_are_durable() {
     assert!(include_str!("../src/lib.rs").contains("PRAGMA synchronous = FULL"));
 }
 
-/// Table name → column names, from CREATE TABLE statements.
+/// Table name → column names, from CREATE TABLE and ALTER TABLE … ADD COLUMN statements.
 fn schema(sources: &[&str]) -> std::collections::BTreeMap<String, BTreeSet<String>> {
     let mut tables = std::collections::BTreeMap::new();
     for source in sources {
         let mut current: Option<String> = None;
         for line in source.lines() {
             let line = line.trim();
+            if let Some(rest) = line.strip_prefix("ALTER TABLE ") {
+                let words: Vec<&str> = rest.split_whitespace().collect();
+                if let [table, "ADD", "COLUMN", column, ..] = words.as_slice() {
+                    tables.entry(table.to_string()).or_insert_with(BTreeSet::new).insert(column.to_string());
+                }
+                continue;
+            }
             if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
                 current = rest.split_whitespace().next().map(str::to_string);
                 continue;
@@ -759,5 +766,57 @@ async fn a_buyer_links_suppliers_sees_what_it_sent_and_reminds() {
         assert_eq!((findings.len(), findings[0].on, findings[0].text.as_str()), (1, day, "持出し記録が未整備"), "{}", e.name);
         assert!(e.store.findings(stranger.org, supplier.org).await.unwrap().is_empty());
         assert!(e.store.verify().await.unwrap().is_intact(), "{}", e.name);
+    }
+}
+
+/// The buyer's dashboard overview is kept in memory, and follows every change made through any
+/// instance: a second store on the same database links, sends, moves and reminds.
+#[tokio::test]
+async fn a_buyers_overview_follows_changes_made_by_another_instance() {
+    for e in engines().await {
+        let buyer = fixture(&e.store, "obuyer").await;
+        let supplier = fixture(&e.store, "osupplier").await;
+        let stranger = fixture(&e.store, "ostranger").await;
+        let other = Store::open(&e.location).await.unwrap();
+        let first = e.store.supplier_overview(buyer.org).await.unwrap();
+        assert!(first.suppliers.is_empty() && first.sent.is_empty(), "{}", e.name);
+        let again = e.store.supplier_overview(buyer.org).await.unwrap();
+        assert!(std::sync::Arc::ptr_eq(&first, &again), "{}: unchanged, the kept overview is served", e.name);
+
+        let c = ctx(buyer.org, Some(buyer.ciso.person));
+        other.link_supplier(&c, supplier.org).await.unwrap();
+        let linked = e.store.supplier_overview(buyer.org).await.unwrap();
+        assert_eq!(linked.suppliers.iter().map(|o| o.id).collect::<Vec<_>>(), [supplier.org], "{}", e.name);
+
+        let mut doc = kubota_doc(&buyer);
+        doc.requester = Some(buyer.org);
+        doc.due = Some(time::Date::from_calendar_date(2026, time::Month::December, 25).unwrap());
+        let sc = ctx(supplier.org, Some(buyer.ciso.person));
+        let row = other
+            .create_assessment(&sc, uuid::Uuid::now_v7(), &doc, &Default::default(), summariser(&buyer)(&Default::default()))
+            .await
+            .unwrap();
+        let sent = e.store.supplier_overview(buyer.org).await.unwrap();
+        assert_eq!(sent.sent.len(), 1, "{}", e.name);
+        let s = &sent.sent[0];
+        assert_eq!(
+            (s.id.as_str(), s.org, s.state, s.due, s.summary.items),
+            (row.id.as_str(), supplier.org, doc.state, doc.due, 153),
+            "{}",
+            e.name
+        );
+
+        let mut submitted = row.doc.clone();
+        submitted.state = mamori_core::assessment::AssessmentState::Submitted;
+        submitted.due = None;
+        other.update_assessment(&sc, &row.id, row.version, &submitted, summariser(&buyer)).await.unwrap();
+        let moved = e.store.supplier_overview(buyer.org).await.unwrap();
+        assert_eq!((moved.sent[0].state, moved.sent[0].due), (submitted.state, None), "{}: state and due date follow", e.name);
+
+        other.remind(&sc, &row.id, buyer.org).await.unwrap();
+        assert!(e.store.supplier_overview(buyer.org).await.unwrap().sent[0].reminded_at.is_some(), "{}", e.name);
+
+        let theirs = e.store.supplier_overview(stranger.org).await.unwrap();
+        assert!(theirs.suppliers.is_empty() && theirs.sent.is_empty(), "{}: another buyer sees none of it", e.name);
     }
 }

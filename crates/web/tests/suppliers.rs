@@ -262,3 +262,40 @@ async fn a_buyer_sends_a_checklist_follows_up_and_reads_only_what_was_submitted(
     assert_eq!(location(&noted).as_deref(), Some(karte_url.as_str()));
     assert!(app.store.verify().await.unwrap().is_intact());
 }
+
+/// A large buyer: the dashboard shows fifty suppliers a page, counts all of them, keeps its
+/// filters from page to page, and the CSV export has every supplier the filters keep.
+#[tokio::test]
+async fn the_dashboard_pages_its_suppliers_and_counts_them_all() {
+    let app = TestApp::spawn().await;
+    let (buyer, csrf) = app.login_as("buyer").await;
+    for i in 1..=51 {
+        let (name, slug, email) = (format!("取引先{i:03}"), format!("supplier-{i:03}"), format!("it@s{i:03}.example"));
+        let page = post(&buyer, app.url("/suppliers"), &[("csrf", &csrf), ("name", &name), ("slug", &slug), ("email", &email)]).await;
+        assert_eq!(page.status(), 200, "{name}");
+    }
+    let fields =
+        [("csrf", csrf.as_str()), ("catalog", "kubota-supplier@2.0"), ("name", "年次点検"), ("period", "2026年度"), ("due", "2026-06-30")];
+    assert_eq!(post(&buyer, app.url("/suppliers/distribute"), &fields).await.status(), 303);
+
+    let first = buyer.get(app.url("/suppliers")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(first.matches("class=\"supplier-line\"").count(), 50, "one page");
+    assert!(first.contains("取引先 51") && first.contains("期限超過 51"), "counts over all pages");
+    assert!(first.contains("取引先001") && !first.contains("取引先051"), "by name");
+    assert!(first.contains("1 / 2"));
+    let before_next = first.split_once("\" rel=\"next\"").map_or("", |(head, _)| head);
+    let next = before_next.rsplit_once("href=\"").map_or("", |(_, url)| url).replace("&#38;", "&").replace("&amp;", "&");
+    assert!(next.starts_with("/suppliers?") && next.ends_with("page=2"), "{next}");
+    let second = buyer.get(app.url(&next)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(second.matches("class=\"supplier-line\"").count(), 1);
+    assert!(second.contains("取引先051") && second.contains("rel=\"prev\""));
+    // Out of range pages show the last one; a filter keeps its words in the page links.
+    let beyond = buyer.get(app.url("/suppliers?page=99")).send().await.unwrap().text().await.unwrap();
+    assert!(beyond.contains("取引先051") && beyond.contains("2 / 2"));
+    let filtered = buyer.get(app.url("/suppliers?q=%E5%8F%96%E5%BC%95%E5%85%8804")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(filtered.matches("class=\"supplier-line\"").count(), 10, "取引先040–049");
+    assert!(!filtered.contains("rel=\"next\""), "one page of results");
+
+    let csv = String::from_utf8(buyer.get(app.url("/suppliers/export.csv")).send().await.unwrap().bytes().await.unwrap().to_vec()).unwrap();
+    assert_eq!(csv.lines().count(), 52, "a header and every supplier, not one page");
+}

@@ -10,7 +10,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use mamori_core::assessment::{AnswerInput, Answerer, Transition};
+use mamori_core::assessment::{AnswerInput, Answerer, ItemState, Transition};
 use mamori_core::authz::{Action, AssessmentScope, Resource, assessment_scope};
 use mamori_core::catalog::{AnswerTarget, Catalog, NodeKind, parse_catalog_ref};
 use mamori_core::ids::{PersonId, UnitId};
@@ -469,14 +469,21 @@ pub async fn show(
     let lang = t.lang;
     let doc = &loaded.row.doc;
     let catalog = loaded.catalog.as_ref();
-    let score = loaded.score(state.library.scoring());
+    let nodes = loaded.nodes();
+    let states = loaded.states();
+    let score = mamori_core::assessment::score(catalog, &nodes, &doc.scale, &states, state.library.scoring());
     let people = state.store.people(viewer.org()).await?;
     let names = names_of(&people);
     let gap_refs: BTreeSet<&str> = score.gaps.iter().map(|g| g.ref_id.as_str()).collect();
     let filter = query.filter.clone();
     let mut groups: Vec<GroupBlock> = Vec::new();
-    for node in loaded.nodes() {
-        let item = loaded.state_of(&node.ref_id);
+    // The groups above the items (for bulk assignment), found once.
+    let mut above: BTreeSet<&str> = BTreeSet::new();
+    let unanswered = ItemState::default();
+    for node in &nodes {
+        let ancestors = catalog.ancestors(&node.ref_id);
+        above.extend(ancestors.iter().map(|a| a.ref_id.as_str()));
+        let item = states.get(&node.ref_id).unwrap_or(&unanswered);
         let value = item.value().and_then(|k| doc.scale.value(k));
         let gap = gap_refs.contains(node.ref_id.as_str());
         let keep = match filter.as_str() {
@@ -487,7 +494,7 @@ pub async fn show(
             "unapproved" => value.is_some() && item.approval.is_none(),
             _ => true,
         };
-        let group = catalog.ancestors(&node.ref_id).first().map(|g| g.ref_id.clone()).unwrap_or_default();
+        let group = ancestors.first().map(|g| g.ref_id.clone()).unwrap_or_default();
         if groups.last().is_none_or(|g| g.ref_id != group) {
             let tally = score.groups.iter().find(|(g, _)| *g == group).map(|(_, t)| *t).unwrap_or_default();
             groups.push(GroupBlock {
@@ -560,8 +567,7 @@ pub async fn show(
     let group_options = catalog
         .walk()
         .into_iter()
-        .filter(|(_, n)| n.kind == NodeKind::Group)
-        .filter(|(_, n)| loaded.nodes().iter().any(|i| catalog.ancestors(&i.ref_id).iter().any(|a| a.ref_id == n.ref_id)))
+        .filter(|(_, n)| n.kind == NodeKind::Group && above.contains(n.ref_id.as_str()))
         .map(|(depth, n)| (n.ref_id.clone(), format!("{}{}", "　".repeat(depth), Catalog::label(n, lang))))
         .collect();
     let view = assessment_scope(&state.library, &viewer.actor, Action::AssessmentView);
@@ -587,8 +593,7 @@ pub async fn show(
         _ => String::new(),
     };
     let today = crate::view::today();
-    let actions: Vec<ActionLine> = loaded
-        .nodes()
+    let actions: Vec<ActionLine> = nodes
         .iter()
         .filter_map(|n| loaded.items.get(&n.ref_id).and_then(|i| i.state.action.clone()).map(|a| (n, a)))
         .map(|(n, a)| ActionLine {
@@ -627,7 +632,7 @@ pub async fn show(
         gaps,
         disagreements: score.disagreements,
         transitions,
-        unanswered_mandatory: mamori_core::assessment::unanswered_mandatory(&loaded.nodes(), &loaded.states()).len(),
+        unanswered_mandatory: mamori_core::assessment::unanswered_mandatory(&nodes, &states).len(),
         filter,
         may_manage,
         people: people.iter().filter(|p| p.active).map(|p| (p.id.to_string(), p.display_name.clone())).collect(),

@@ -16,7 +16,7 @@ use mamori_core::catalog::parse_catalog_ref;
 use mamori_core::ids::{OrgId, PersonId};
 use mamori_core::library::RoleKey;
 use mamori_core::person::{Email, RoleAssignment};
-use mamori_store::{AssessmentRow, Ctx, NewPerson, Organisation};
+use mamori_store::{AssessmentRow, Ctx, NewPerson, Organisation, SentAssessment, SupplierOverview};
 
 use super::FormFields;
 use super::forms::{invalid, parse_date};
@@ -50,16 +50,16 @@ struct Line {
     assessment_id: String,
 }
 
-fn line(t: Tr, supplier: &Organisation, latest: Option<&AssessmentRow>, today: time::Date) -> Line {
-    let shared = latest.is_some_and(|a| a.doc.is_shared());
+fn line(t: Tr, supplier: &Organisation, latest: Option<&SentAssessment>, today: time::Date) -> Line {
+    let shared = latest.is_some_and(|a| a.state.is_shared());
     Line {
         supplier: supplier.name.clone(),
         karte_url: format!("/suppliers/{}", segment(&supplier.id.to_string())),
         assessment_url: latest.map(|a| format!("/assessments/{}", segment(&a.id))).unwrap_or_default(),
-        assessment: latest.map(|a| a.doc.name.clone()).unwrap_or_default(),
-        period: latest.map(|a| a.doc.period.clone()).unwrap_or_default(),
-        state: latest.map(|a| a.doc.state.text().get(t.lang).to_string()).unwrap_or_else(|| t.get("supplier-not-sent")),
-        state_key: latest.map_or("none", |a| a.doc.state.as_str()),
+        assessment: latest.map(|a| a.name.clone()).unwrap_or_default(),
+        period: latest.map(|a| a.period.clone()).unwrap_or_default(),
+        state: latest.map(|a| a.state.text().get(t.lang).to_string()).unwrap_or_else(|| t.get("supplier-not-sent")),
+        state_key: latest.map_or("none", |a| a.state.as_str()),
         answered: latest.map_or(0, |a| a.summary.answered),
         items: latest.map_or(0, |a| a.summary.items),
         score: match latest {
@@ -70,8 +70,8 @@ fn line(t: Tr, supplier: &Organisation, latest: Option<&AssessmentRow>, today: t
             Some(a) if shared => a.summary.mandatory_gaps.to_string(),
             _ => "—".into(),
         },
-        due: latest.and_then(|a| a.doc.due).map(|d| d.to_string()).unwrap_or_default(),
-        overdue: latest.is_some_and(|a| a.doc.is_overdue(today)),
+        due: latest.and_then(|a| a.due).map(|d| d.to_string()).unwrap_or_default(),
+        overdue: latest.is_some_and(|a| a.state.is_overdue(a.due, today)),
         reminded: latest.and_then(|a| a.reminded_at).map(short_time).unwrap_or_default(),
         assessment_id: latest.map(|a| a.id.clone()).unwrap_or_default(),
     }
@@ -91,43 +91,67 @@ pub struct DashboardQuery {
     gaps: String,
     #[serde(default)]
     done: String,
+    /// The page, from 1 (the dashboard shows PAGE_SIZE suppliers at a time).
+    #[serde(default)]
+    page: String,
 }
 
-/// The dashboard's lines after the filters, with the periods to choose from.
-async fn lines(state: &AppState, viewer: &Viewer, query: &DashboardQuery) -> Result<(Vec<Line>, Vec<String>), WebError> {
-    viewer.authorize(Action::SupplierOversee, &Resource::Organisation(viewer.org()))?;
-    let t = viewer.tr();
-    let suppliers = state.store.suppliers(viewer.org()).await?;
-    let sent = state.store.requested_assessments(viewer.org()).await?;
+/// Suppliers per dashboard page.
+const PAGE_SIZE: usize = 50;
+
+/// A supplier and the latest assessment sent to it (of the chosen period, when one is chosen).
+type Standing<'a> = (&'a Organisation, Option<&'a SentAssessment>);
+
+/// The suppliers the filters keep, by name, with the periods to choose from.
+fn standings<'a>(overview: &'a SupplierOverview, query: &DashboardQuery, today: time::Date) -> (Vec<Standing<'a>>, Vec<String>) {
     let mut periods: Vec<String> = Vec::new();
-    for a in &sent {
-        if !periods.contains(&a.doc.period) {
-            periods.push(a.doc.period.clone());
+    for a in &overview.sent {
+        if !periods.contains(&a.period) {
+            periods.push(a.period.clone());
         }
     }
     // Newest first: the first match per supplier is its latest.
-    let mut latest: BTreeMap<OrgId, &AssessmentRow> = BTreeMap::new();
-    for a in &sent {
-        if query.period.is_empty() || a.doc.period == query.period {
+    let mut latest: BTreeMap<OrgId, &SentAssessment> = BTreeMap::new();
+    for a in &overview.sent {
+        if query.period.is_empty() || a.period == query.period {
             latest.entry(a.org).or_insert(a);
         }
     }
-    let today = today();
     let q = query.q.trim().to_lowercase();
-    let lines = suppliers
+    let kept = overview
+        .suppliers
         .iter()
         .map(|s| (s, latest.get(&s.id).copied()))
         .filter(|(s, _)| q.is_empty() || s.name.to_lowercase().contains(&q) || s.slug.contains(&q))
         .filter(|(_, a)| match query.state.as_str() {
             "" => true,
             "none" => a.is_none(),
-            key => AssessmentState::parse(key).is_some_and(|st| a.is_some_and(|a| a.doc.state == st)),
+            key => AssessmentState::parse(key).is_some_and(|st| a.is_some_and(|a| a.state == st)),
         })
-        .filter(|(_, a)| query.overdue.is_empty() || a.is_some_and(|a| a.doc.is_overdue(today)))
-        .filter(|(_, a)| query.gaps.is_empty() || a.is_some_and(|a| a.doc.is_shared() && a.summary.mandatory_gaps > 0))
-        .map(|(s, a)| line(t, s, a, today))
+        .filter(|(_, a)| query.overdue.is_empty() || a.is_some_and(|a| a.state.is_overdue(a.due, today)))
+        .filter(|(_, a)| query.gaps.is_empty() || a.is_some_and(|a| a.state.is_shared() && a.summary.mandatory_gaps > 0))
         .collect();
-    Ok((lines, periods))
+    (kept, periods)
+}
+
+/// What the dashboard counts over every supplier the filters keep (not only the page shown).
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    total: usize,
+    submitted: usize,
+    overdue: usize,
+}
+
+fn counts(kept: &[Standing<'_>], today: time::Date) -> Counts {
+    Counts {
+        total: kept.len(),
+        submitted: kept.iter().filter(|(_, a)| a.is_some_and(|a| a.state.is_shared())).count(),
+        overdue: kept.iter().filter(|(_, a)| a.is_some_and(|a| a.state.is_overdue(a.due, today))).count(),
+    }
+}
+
+fn overview_access(viewer: &Viewer) -> Result<(), WebError> {
+    viewer.authorize(Action::SupplierOversee, &Resource::Organisation(viewer.org()))
 }
 
 #[derive(Template)]
@@ -152,6 +176,10 @@ struct DashboardPage {
     total: usize,
     submitted: usize,
     overdue_count: usize,
+    page: usize,
+    pages: usize,
+    previous_url: Option<String>,
+    next_url: Option<String>,
 }
 
 async fn dashboard_page(
@@ -161,8 +189,15 @@ async fn dashboard_page(
     errors: Vec<String>,
     new_account: Option<(String, String)>,
 ) -> Result<DashboardPage, WebError> {
+    overview_access(viewer)?;
     let t = viewer.tr();
-    let (lines, periods) = lines(state, viewer, query).await?;
+    let today = today();
+    let overview = state.store.supplier_overview(viewer.org()).await?;
+    let (kept, periods) = standings(&overview, query, today);
+    let counts = counts(&kept, today);
+    let pages = kept.len().div_ceil(PAGE_SIZE).max(1);
+    let page = query.page.trim().parse::<usize>().unwrap_or(1).clamp(1, pages);
+    let lines = kept.iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).map(|(s, a)| line(t, s, *a, today)).collect();
     let catalogs = catalogs_io::visible_catalogs(&state.store, &state.library, &viewer.actor)
         .await?
         .iter()
@@ -182,20 +217,25 @@ async fn dashboard_page(
         "reminded" => t.get("supplier-reminded"),
         _ => String::new(),
     };
-    let export = format!(
-        "/suppliers/export.csv?q={}&period={}&state={}&overdue={}&gaps={}",
+    let filters = format!(
+        "q={}&period={}&state={}&overdue={}&gaps={}",
         crate::view::url_encode(&query.q),
         crate::view::url_encode(&query.period),
         crate::view::url_encode(&query.state),
         crate::view::url_encode(&query.overdue),
         crate::view::url_encode(&query.gaps)
     );
+    let page_url = |n: usize| format!("/suppliers?{filters}&page={n}");
     Ok(DashboardPage {
         nav: Nav::new(viewer, "suppliers"),
         csrf: viewer.csrf_token().to_string(),
-        total: lines.len(),
-        submitted: lines.iter().filter(|l| matches!(l.state_key, "submitted" | "closed")).count(),
-        overdue_count: lines.iter().filter(|l| l.overdue).count(),
+        total: counts.total,
+        submitted: counts.submitted,
+        overdue_count: counts.overdue,
+        page,
+        pages,
+        previous_url: (page > 1).then(|| page_url(page - 1)),
+        next_url: (page < pages).then(|| page_url(page + 1)),
         lines,
         periods,
         q: query.q.clone(),
@@ -208,7 +248,7 @@ async fn dashboard_page(
         notice,
         errors,
         new_account,
-        export_url: export,
+        export_url: format!("/suppliers/export.csv?{filters}"),
         t,
     })
 }
@@ -219,8 +259,12 @@ pub async fn dashboard(State(state): State<AppState>, viewer: Viewer, Query(quer
 
 /// The dashboard as CSV (UTF-8 with BOM, for Excel), with the same filters.
 pub async fn export_csv(State(state): State<AppState>, viewer: Viewer, Query(query): Query<DashboardQuery>) -> Result<Response, WebError> {
-    let (lines, _) = lines(&state, &viewer, &query).await?;
+    overview_access(&viewer)?;
     let t = viewer.tr();
+    let today = today();
+    let overview = state.store.supplier_overview(viewer.org()).await?;
+    let (kept, _) = standings(&overview, &query, today);
+    let lines: Vec<Line> = kept.iter().map(|(s, a)| line(t, s, *a, today)).collect();
     let mut writer = csv::WriterBuilder::new().from_writer(vec![0xEF, 0xBB, 0xBF]);
     let header = [
         "supplier-name",
