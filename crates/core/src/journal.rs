@@ -78,6 +78,13 @@ pub enum EventKind {
     /// A buyer recorded an inspection or a finding about a supplier (in the buyer's chain).
     #[serde(rename = "supplier.finding_recorded")]
     SupplierFindingRecorded,
+    /// The organisation's key for signing submission packages was made (its public half).
+    #[serde(rename = "signing_key.created")]
+    SigningKeyCreated,
+    /// A buyer imported a supplier's signed submission package (in the buyer's chain; the
+    /// assessment it became is created in the supplier's).
+    #[serde(rename = "submission.imported")]
+    SubmissionImported,
 }
 
 impl EventKind {
@@ -108,6 +115,8 @@ impl EventKind {
             EventKind::SupplierLinked => ("取引先を登録", "Supplier registered"),
             EventKind::AssessmentReminded => ("提出を督促", "Reminder sent"),
             EventKind::SupplierFindingRecorded => ("点検結果を記録", "Inspection finding recorded"),
+            EventKind::SigningKeyCreated => ("署名鍵を作成", "Signing key created"),
+            EventKind::SubmissionImported => ("提出パッケージを取り込み", "Submission package imported"),
         };
         Text::new(ja, en)
     }

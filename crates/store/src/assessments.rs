@@ -110,6 +110,68 @@ pub(crate) fn item_entity(assessment: &str, ref_id: &str) -> String {
 const UPDATE_SUMMARY: &str = "UPDATE assessments SET items = $1, answered = $2, gaps = $3, mandatory_gaps = $4, approved = $5, \
      score_tenths = $6, updated_at = $7 WHERE id = $8";
 
+/// Inserts a new assessment with its first item states and their journal events, inside the
+/// caller's transaction.
+pub(crate) async fn insert_assessment(
+    conn: &mut AnyConnection,
+    group: Option<&crate::writer::GroupState>,
+    c: &Ctx,
+    id_text: &str,
+    d: &AssessmentDoc,
+    items: &BTreeMap<String, ItemState>,
+    summary: &Summary,
+) -> Result<(), StoreError> {
+    let doc_value = doc_json(d)?;
+    let item_values: BTreeMap<String, Value> =
+        items.iter().map(|(r, s)| Ok((r.clone(), item_json(s)?))).collect::<Result<_, StoreError>>()?;
+    let mut events = vec![c.event(
+        EventKind::AssessmentCreated,
+        "assessment",
+        id_text,
+        json!({"version": 1, "before": Value::Null, "after": doc_value}),
+    )];
+    for (r, value) in &item_values {
+        events.push(c.event(
+            EventKind::AssessmentItemChanged,
+            "assessment_item",
+            item_entity(id_text, r),
+            json!({"assessment": id_text, "ref": r, "change": "carry", "version": 1, "before": Value::Null, "after": value}),
+        ));
+    }
+    journal::append(conn, events, group).await?;
+    let at = time_text::to_text(c.at);
+    sqlx::query(
+        "INSERT INTO assessments (id, org_id, unit_id, requester_org_id, name, period, catalog_key, catalog_edition, state, \
+         version, document, items, answered, gaps, mandatory_gaps, approved, score_tenths, created_at, created_by, updated_at, due_on) \
+         VALUES ($1, $2, $3, $12, $4, $5, $6, $7, $8, 1, $9, 0, 0, 0, 0, 0, NULL, $10, $11, $10, $13)",
+    )
+    .bind(id_text.to_string())
+    .bind(c.org.to_string())
+    .bind(d.unit.map(|u| u.to_string()))
+    .bind(d.name.clone())
+    .bind(d.period.clone())
+    .bind(d.catalog_key.clone())
+    .bind(d.catalog_edition.clone())
+    .bind(d.state.as_str().to_string())
+    .bind(doc_value.to_string())
+    .bind(at.clone())
+    .bind(c.actor.map(|a| a.to_string()))
+    .bind(d.requester.map(|r| r.to_string()))
+    .bind(d.due.map(date_text).transpose()?)
+    .execute(&mut *conn)
+    .await?;
+    for (r, value) in &item_values {
+        sqlx::query("INSERT INTO assessment_items (assessment_id, ref_id, version, document, updated_at) VALUES ($1, $2, 1, $3, $4)")
+            .bind(id_text.to_string())
+            .bind(r.clone())
+            .bind(value.to_string())
+            .bind(at.clone())
+            .execute(&mut *conn)
+            .await?;
+    }
+    write_summary(conn, id_text, summary, &at).await
+}
+
 fn score_tenths(summary: &Summary) -> Option<i64> {
     summary.score.map(|s| (s * 10.0).round() as i64)
 }
@@ -193,63 +255,9 @@ impl Store {
         items: &BTreeMap<String, ItemState>,
         summary: Summary,
     ) -> Result<AssessmentRow, StoreError> {
-        let doc_value = doc_json(doc)?;
-        let item_values: BTreeMap<String, Value> =
-            items.iter().map(|(r, s)| Ok((r.clone(), item_json(s)?))).collect::<Result<_, StoreError>>()?;
         let (this, c, d, items_owned) = (self.clone(), ctx.clone(), doc.clone(), items.clone());
-        let id_text = id.to_string();
         self.write(move |conn| {
-            Box::pin(async move {
-                let mut events = vec![c.event(
-                    EventKind::AssessmentCreated,
-                    "assessment",
-                    &id_text,
-                    json!({"version": 1, "before": Value::Null, "after": doc_value}),
-                )];
-                for (r, value) in &item_values {
-                    events.push(c.event(
-                        EventKind::AssessmentItemChanged,
-                        "assessment_item",
-                        item_entity(&id_text, r),
-                        json!({"assessment": id_text, "ref": r, "change": "carry", "version": 1, "before": Value::Null, "after": value}),
-                    ));
-                }
-                journal::append(conn, events, this.group()).await?;
-                let at = time_text::to_text(c.at);
-                sqlx::query(
-                    "INSERT INTO assessments (id, org_id, unit_id, requester_org_id, name, period, catalog_key, catalog_edition, state, \
-                     version, document, items, answered, gaps, mandatory_gaps, approved, score_tenths, created_at, created_by, updated_at, due_on) \
-                     VALUES ($1, $2, $3, $12, $4, $5, $6, $7, $8, 1, $9, 0, 0, 0, 0, 0, NULL, $10, $11, $10, $13)",
-                )
-                .bind(id_text.clone())
-                .bind(c.org.to_string())
-                .bind(d.unit.map(|u| u.to_string()))
-                .bind(d.name.clone())
-                .bind(d.period.clone())
-                .bind(d.catalog_key.clone())
-                .bind(d.catalog_edition.clone())
-                .bind(d.state.as_str().to_string())
-                .bind(doc_value.to_string())
-                .bind(at.clone())
-                .bind(c.actor.map(|a| a.to_string()))
-                .bind(d.requester.map(|r| r.to_string()))
-                .bind(d.due.map(date_text).transpose()?)
-                .execute(&mut *conn)
-                .await?;
-                for (r, state) in &items_owned {
-                    sqlx::query(
-                        "INSERT INTO assessment_items (assessment_id, ref_id, version, document, updated_at) VALUES ($1, $2, 1, $3, $4)",
-                    )
-                    .bind(id_text.clone())
-                    .bind(r.clone())
-                    .bind(item_json(state)?.to_string())
-                    .bind(at.clone())
-                    .execute(&mut *conn)
-                    .await?;
-                }
-                write_summary(conn, &id_text, &summary, &at).await?;
-                Ok(())
-            })
+            Box::pin(async move { insert_assessment(conn, this.group(), &c, &id.to_string(), &d, &items_owned, &summary).await })
         })
         .await?;
         self.assessment(ctx.org, &id.to_string()).await?.ok_or(StoreError::NotFound("assessment"))
@@ -485,34 +493,9 @@ impl Store {
             return self.evidence(ctx.org, &id).await?.ok_or(StoreError::NotFound("evidence"));
         }
         let id = uuid::Uuid::now_v7().to_string();
-        let (this, c, evidence_id, file_name, sha_owned) = (self.clone(), ctx.clone(), id.clone(), name.as_str().to_string(), sha.clone());
-        let size = bytes.len() as i64;
+        let (this, c, evidence_id, file_name) = (self.clone(), ctx.clone(), id.clone(), name.clone());
         self.write(move |conn| {
-            Box::pin(async move {
-                let event = c.event(
-                    EventKind::EvidenceAdded,
-                    "evidence",
-                    &evidence_id,
-                    json!({"kind": "file", "name": file_name, "sha256": sha_owned, "media_type": media_type.as_str(), "size": size}),
-                );
-                journal::append(conn, vec![event], this.group()).await?;
-                put_blob(conn, c.org, &sha_owned, bytes).await?;
-                sqlx::query(
-                    "INSERT INTO evidence (id, org_id, kind, name, sha256, media_type, size, url, created_at, created_by) \
-                     VALUES ($1, $2, 'file', $3, $4, $5, $6, NULL, $7, $8)",
-                )
-                .bind(evidence_id.clone())
-                .bind(c.org.to_string())
-                .bind(file_name)
-                .bind(sha_owned)
-                .bind(media_type.as_str().to_string())
-                .bind(size)
-                .bind(time_text::to_text(c.at))
-                .bind(c.actor.map(|a| a.to_string()))
-                .execute(&mut *conn)
-                .await?;
-                Ok(())
-            })
+            Box::pin(async move { insert_evidence_file(conn, this.group(), &c, &evidence_id, &file_name, media_type, bytes).await })
         })
         .await?;
         self.evidence(ctx.org, &id).await?.ok_or(StoreError::NotFound("evidence"))
@@ -522,26 +505,8 @@ impl Store {
     pub async fn add_evidence_link(&self, ctx: &Ctx, title: &str, url: &str) -> Result<EvidenceRow, StoreError> {
         let id = uuid::Uuid::now_v7().to_string();
         let (this, c, evidence_id, title, url) = (self.clone(), ctx.clone(), id.clone(), title.to_string(), url.to_string());
-        self.write(move |conn| {
-            Box::pin(async move {
-                let event = c.event(EventKind::EvidenceAdded, "evidence", &evidence_id, json!({"kind": "link", "name": title, "url": url}));
-                journal::append(conn, vec![event], this.group()).await?;
-                sqlx::query(
-                    "INSERT INTO evidence (id, org_id, kind, name, sha256, media_type, size, url, created_at, created_by) \
-                     VALUES ($1, $2, 'link', $3, NULL, NULL, NULL, $4, $5, $6)",
-                )
-                .bind(evidence_id)
-                .bind(c.org.to_string())
-                .bind(title)
-                .bind(url)
-                .bind(time_text::to_text(c.at))
-                .bind(c.actor.map(|a| a.to_string()))
-                .execute(&mut *conn)
-                .await?;
-                Ok(())
-            })
-        })
-        .await?;
+        self.write(move |conn| Box::pin(async move { insert_evidence_link(conn, this.group(), &c, &evidence_id, &title, &url).await }))
+            .await?;
         self.evidence(ctx.org, &id).await?.ok_or(StoreError::NotFound("evidence"))
     }
 
@@ -601,6 +566,70 @@ impl Store {
 }
 
 /// Stores content under its hash unless the organisation has it already (never overwritten).
+/// Inserts a file as new evidence (its content once per organisation) with its journal event,
+/// inside the caller's transaction.
+pub(crate) async fn insert_evidence_file(
+    conn: &mut AnyConnection,
+    group: Option<&crate::writer::GroupState>,
+    c: &Ctx,
+    evidence_id: &str,
+    name: &FileName,
+    media_type: MediaType,
+    bytes: Vec<u8>,
+) -> Result<(), StoreError> {
+    let sha = sha256_hex(&bytes);
+    let size = bytes.len() as i64;
+    let event = c.event(
+        EventKind::EvidenceAdded,
+        "evidence",
+        evidence_id,
+        json!({"kind": "file", "name": name.as_str(), "sha256": sha, "media_type": media_type.as_str(), "size": size}),
+    );
+    journal::append(conn, vec![event], group).await?;
+    put_blob(conn, c.org, &sha, bytes).await?;
+    sqlx::query(
+        "INSERT INTO evidence (id, org_id, kind, name, sha256, media_type, size, url, created_at, created_by) \
+         VALUES ($1, $2, 'file', $3, $4, $5, $6, NULL, $7, $8)",
+    )
+    .bind(evidence_id.to_string())
+    .bind(c.org.to_string())
+    .bind(name.as_str().to_string())
+    .bind(sha)
+    .bind(media_type.as_str().to_string())
+    .bind(size)
+    .bind(time_text::to_text(c.at))
+    .bind(c.actor.map(|a| a.to_string()))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Inserts a link as new evidence with its journal event, inside the caller's transaction.
+pub(crate) async fn insert_evidence_link(
+    conn: &mut AnyConnection,
+    group: Option<&crate::writer::GroupState>,
+    c: &Ctx,
+    evidence_id: &str,
+    title: &str,
+    url: &str,
+) -> Result<(), StoreError> {
+    let event = c.event(EventKind::EvidenceAdded, "evidence", evidence_id, json!({"kind": "link", "name": title, "url": url}));
+    journal::append(conn, vec![event], group).await?;
+    sqlx::query(
+        "INSERT INTO evidence (id, org_id, kind, name, sha256, media_type, size, url, created_at, created_by) \
+         VALUES ($1, $2, 'link', $3, NULL, NULL, NULL, $4, $5, $6)",
+    )
+    .bind(evidence_id.to_string())
+    .bind(c.org.to_string())
+    .bind(title.to_string())
+    .bind(url.to_string())
+    .bind(time_text::to_text(c.at))
+    .bind(c.actor.map(|a| a.to_string()))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 async fn put_blob(conn: &mut AnyConnection, org: OrgId, sha256: &str, bytes: Vec<u8>) -> Result<(), StoreError> {
     let stored = sqlx::query("SELECT sha256 FROM evidence_blobs WHERE org_id = $1 AND sha256 = $2")
         .bind(org.to_string())

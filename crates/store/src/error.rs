@@ -26,6 +26,9 @@ pub enum StoreError {
     Unsupported(&'static str),
     #[error(transparent)]
     Evidence(#[from] mamori_core::evidence::EvidenceError),
+    /// A submission package signed with another key than the one pinned for the supplier.
+    #[error("the package is signed with another key than the supplier's registered one")]
+    SigningKeyMismatch,
 }
 
 impl StoreError {
@@ -49,6 +52,10 @@ impl StoreError {
             StoreError::Evidence(e) => e.text(),
             StoreError::NotFound(what) => Text::new(format!("見つかりません（{what}）"), format!("Not found ({what})")),
             StoreError::Duplicate(what) => Text::new(format!("すでに存在します（{what}）"), format!("Already exists ({what})")),
+            StoreError::SigningKeyMismatch => Text::new(
+                "提出パッケージの署名鍵が、この取引先に登録済みの鍵と異なります。取引先に確認してください。",
+                "The package is signed with another key than the one registered for this supplier. Check with the supplier.",
+            ),
             StoreError::DataDirectory { path, detail } => Text::new(
                 format!("データディレクトリ {path} を使用できません: {detail}"),
                 format!("Cannot use data directory {path}: {detail}"),

@@ -18,6 +18,7 @@ mod orgs;
 mod people;
 mod records;
 mod sessions;
+mod submissions;
 mod suppliers;
 mod time_text;
 mod verify;
@@ -44,6 +45,7 @@ pub use orgs::{NewUnit, Organisation, Unit};
 pub use people::{NewPerson, Person, SignInRecord};
 pub use records::{Cursor, Filter, ImportRow, ListQuery, OrgDirectory, Page, RecordRow, SortOrder};
 pub use sessions::{ApiToken, NewSession, SessionRow};
+pub use submissions::{ImportedSubmission, SigningKey};
 pub use suppliers::{SentAssessment, SupplierFinding, SupplierOverview};
 pub use verify::{OrgVerification, VerifyReport};
 

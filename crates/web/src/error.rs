@@ -155,7 +155,7 @@ impl From<StoreError> for WebError {
         match e {
             StoreError::Core(core) => core.into(),
             StoreError::NotFound(_) => WebError::not_found(),
-            StoreError::Duplicate(_) => WebError::new(ErrorKind::Invalid, e.text()),
+            StoreError::Duplicate(_) | StoreError::SigningKeyMismatch => WebError::new(ErrorKind::Invalid, e.text()),
             // A stored file that no longer matches its hash: an internal fault, told as such.
             StoreError::Evidence(ref inner) => WebError { detail: Some(inner.to_string()), ..WebError::new(ErrorKind::Internal, e.text()) },
             other => WebError::internal(other.to_string()),

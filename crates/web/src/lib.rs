@@ -19,6 +19,7 @@ pub mod mail;
 pub mod openapi;
 pub mod registers_io;
 pub mod routes;
+pub mod submissions_io;
 pub mod view;
 
 use std::net::SocketAddr;

@@ -85,6 +85,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/assessments/{assessment}",                          "in   ok   ok   ok   ok   ok   ok   404   404   404  ok   404  404"),
     ("GET", "/assessments/{assessment}/compare",                  "in   ok   ok   ok   ok   ok   ok   404   404   404  ok   404  404"),
     ("POST", "/assessments/{assessment}/assign",                  "in   ok   403  403  403  403  403  404   404   404  ok   404  404"),
+    ("GET", "/assessments/{assessment}/package.zip",              "in   422  403  403  403  403  403  404   404   404  422  404  404"),
     ("POST", "/assessments/{assessment}/transition",              "in   422  422  403  422  403  403  404   404   404  422  404  404"),
     ("POST", "/assessments/{assessment}/actions",                 "in   ok   403  403  403  403  403  404   404   404  ok   404  404"),
     ("GET", "/assessments/{assessment}/evidence/{evidence}",      "in   ok   ok   ok   ok   ok   ok   404   404   404  ok   404  404"),
@@ -100,6 +101,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/suppliers/remind",                                 "in   403  403  403  403  403  403  403   403   ok   403  403  403"),
     ("GET", "/suppliers/{supplier}",                              "in   403  403  403  403  403  403  403   403   ok   403  403  403"),
     ("POST", "/suppliers/{supplier}/findings",                    "in   403  403  403  403  403  403  403   403   ok   403  403  403"),
+    ("POST", "/suppliers/{supplier}/package",                     "in   403  403  403  403  403  403  403   403   422  403  403  403"),
     ("GET", "/api/openapi.json",                                  "ok   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   ok   ok"),
     ("GET", "/api/me",                                            "in   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   ok   ok"),
     ("GET", "/api/registers",                                     "in   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   ok   ok"),
@@ -353,6 +355,14 @@ impl Matrix<'_> {
             ])),
             ("POST", "/assessments/{assessment}/items/{ref}/action") => {
                 client.post(&url).form(&with_csrf(&[("text", "probe"), ("owner", ""), ("due", ""), ("status", "open")]))
+            }
+            // Not a package: refused (422) for the buyer, nothing stored.
+            ("POST", "/suppliers/{supplier}/package") => {
+                let form = reqwest::multipart::Form::new()
+                    .text("csrf", csrf.clone())
+                    .text("fingerprint", "")
+                    .part("file", reqwest::multipart::Part::bytes(b"not a zip".to_vec()).file_name("package.zip"));
+                client.post(&url).multipart(form)
             }
             ("POST", "/suppliers/{supplier}/findings") => {
                 client.post(&url).form(&with_csrf(&[("kind", "inspection"), ("on", "2026-11-01"), ("text", "probe")]))

@@ -299,3 +299,156 @@ async fn the_dashboard_pages_its_suppliers_and_counts_them_all() {
     let csv = String::from_utf8(buyer.get(app.url("/suppliers/export.csv")).send().await.unwrap().bytes().await.unwrap().to_vec()).unwrap();
     assert_eq!(csv.lines().count(), 52, "a header and every supplier, not one page");
 }
+
+/// Rewrites the entry `name` of a zip with `f`, keeping every other entry (what an attacker
+/// between the supplier and the buyer could do).
+fn rewrite_entry(bytes: &[u8], name: &str, f: impl Fn(Vec<u8>) -> Vec<u8>) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        let entry_name = entry.name().unwrap().into_owned();
+        let mut content = Vec::new();
+        entry.read_to_end(&mut content).unwrap();
+        let content = if entry_name == name { f(content) } else { content };
+        out.start_file(entry_name, zip::write::SimpleFileOptions::default()).unwrap();
+        out.write_all(&content).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+async fn send_package(client: &reqwest::Client, url: String, csrf: &str, package: &[u8], fingerprint: &str) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.to_string())
+        .text("fingerprint", fingerprint.to_string())
+        .part("file", reqwest::multipart::Part::bytes(package.to_vec()).file_name("submission.zip"));
+    client.post(url).multipart(form).send().await.unwrap()
+}
+
+/// A supplier that runs its own Mamori (organisation B of the test server stands for that other
+/// instance) answers with evidence, submits and downloads its signed package; the buyer imports
+/// it on the supplier's カルテ: the first import needs the key's fingerprint, a changed file or
+/// another key is refused with nothing stored, and the verified answers, score and evidence
+/// arrive as a submitted assessment of the supplier.
+#[tokio::test]
+async fn a_supplier_with_its_own_mamori_returns_a_signed_package_the_buyer_verifies() {
+    let app = TestApp::spawn().await;
+    let (own, own_csrf) = app.login_as("ciso_b").await;
+    let created = post(
+        &own,
+        app.url("/assessments"),
+        &[("csrf", &own_csrf), ("catalog", "kubota-supplier@2.0"), ("name", "A 株式会社様 取引先点検 回答"), ("period", "2026年度")],
+    )
+    .await;
+    assert_eq!(created.status(), 303);
+    let url = location(&created).unwrap();
+    let id = url.trim_start_matches("/assessments/").to_string();
+    let page = own.get(app.url(&url)).send().await.unwrap().text().await.unwrap();
+    let refs: std::collections::BTreeSet<String> =
+        page.split(&format!("href=\"{url}/items/")).skip(1).filter_map(|s| s.split('"').next()).map(str::to_string).collect();
+    assert_eq!(refs.len(), 153);
+    for r in &refs {
+        let value = if r == "1" { "not_done" } else { "done" };
+        let done = post(
+            &own,
+            app.url(&format!("{url}/items/{r}/answer")),
+            &[("csrf", &own_csrf), ("version", ""), ("value", value), ("comment", "規程に基づき実施")],
+        )
+        .await;
+        assert_eq!(done.status(), 303, "{r}");
+    }
+    let evidence = reqwest::multipart::Form::new()
+        .text("csrf", own_csrf.clone())
+        .part("file", reqwest::multipart::Part::bytes(b"%PDF-1.4 security policy".to_vec()).file_name("情報セキュリティ規程.pdf"));
+    assert_eq!(own.post(app.url(&format!("{url}/items/2/evidence"))).multipart(evidence).send().await.unwrap().status(), 303);
+    let link = reqwest::multipart::Form::new()
+        .text("csrf", own_csrf.clone())
+        .text("url", "https://intra.example.jp/isms/edu")
+        .text("title", "教育記録");
+    assert_eq!(own.post(app.url(&format!("{url}/items/3/evidence"))).multipart(link).send().await.unwrap().status(), 303);
+    // Not before it is submitted.
+    assert_eq!(own.get(app.url(&format!("{url}/package.zip"))).send().await.unwrap().status(), 422);
+    for (transition, version) in [("request_review", "1"), ("submit", "2")] {
+        let moved =
+            post(&own, app.url(&format!("{url}/transition")), &[("csrf", &own_csrf), ("version", version), ("transition", transition)])
+                .await;
+        assert_eq!(moved.status(), 303, "{transition}");
+    }
+    let download = own.get(app.url(&format!("{url}/package.zip"))).send().await.unwrap();
+    assert_eq!(download.status(), 200);
+    let package = download.bytes().await.unwrap().to_vec();
+    let opened = mamori_interop::submission::open(&package, &Default::default()).unwrap();
+    assert_eq!((opened.manifest.answers.len(), opened.manifest.assessment.id.as_str()), (153, id.as_str()));
+    let page = own.get(app.url(&url)).send().await.unwrap().text().await.unwrap();
+    let fingerprint = between(&page, "署名鍵のフィンガープリント: <code>", "</code>").to_string();
+    assert_eq!(fingerprint, opened.fingerprint(), "the supplier reads the fingerprint to give its customer");
+
+    // The buyer registers the supplier (its own Mamori elsewhere) and opens its カルテ.
+    let (buyer, csrf) = app.login_as("buyer").await;
+    let registered = post(
+        &buyer,
+        app.url("/suppliers"),
+        &[("csrf", &csrf), ("name", "東和精工株式会社"), ("slug", "towa-own"), ("email", "it@towa-own.example")],
+    )
+    .await;
+    assert_eq!(registered.status(), 200);
+    let dashboard = buyer.get(app.url("/suppliers")).send().await.unwrap().text().await.unwrap();
+    let karte = format!("/suppliers/{}", between(&dashboard, "<td><a href=\"/suppliers/", "\""));
+    let import = app.url(&format!("{karte}/package"));
+    let journal_before = app.store.verify().await.unwrap();
+    assert!(journal_before.is_intact());
+
+    // Refused, each with its reason on the カルテ, and nothing stored.
+    let first = send_package(&buyer, import.clone(), &csrf, &package, "").await;
+    assert_eq!(first.status(), 422);
+    let text = first.text().await.unwrap();
+    assert!(text.contains("初回の取り込み") && text.contains(&fingerprint), "the first import asks for the fingerprint");
+    let wrong = send_package(&buyer, import.clone(), &csrf, &package, "0000-0000-0000-0000-0000-0000-0000-0000").await;
+    assert_eq!(wrong.status(), 422);
+    let evidence_path = opened.files.keys().find(|p| p.starts_with("evidence/")).unwrap().clone();
+    let tampered = rewrite_entry(&package, &evidence_path, |mut c| {
+        c.extend_from_slice(b" (changed)");
+        c
+    });
+    let refused = send_package(&buyer, import.clone(), &csrf, &tampered, &fingerprint).await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("改ざん"), "a changed evidence file");
+    let answer_changed =
+        rewrite_entry(&package, "manifest.json", |c| String::from_utf8(c).unwrap().replacen("\"not_done\"", "\"done\"", 1).into_bytes());
+    let refused = send_package(&buyer, import.clone(), &csrf, &answer_changed, &fingerprint).await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("署名がマニフェストと一致しません"), "a changed answer");
+    let dashboard = buyer.get(app.url("/suppliers")).send().await.unwrap().text().await.unwrap();
+    let line = between(&dashboard, "東和精工株式会社</a>", "</tr>");
+    assert!(!line.is_empty() && !line.contains("提出済") && !line.contains('%'), "nothing was imported: {line}");
+
+    // Verified: the answers arrive submitted, with score, evidence and the pinned key.
+    let imported = send_package(&buyer, import.clone(), &csrf, &package, &fingerprint.to_lowercase().replace('-', " ")).await;
+    assert_eq!(imported.status(), 303);
+    let assessment = location(&imported).unwrap();
+    let view = buyer.get(app.url(&assessment)).send().await.unwrap().text().await.unwrap();
+    assert!(view.contains("A 株式会社様 取引先点検 回答") && view.contains("提出済"));
+    let item = buyer.get(app.url(&format!("{assessment}/items/2"))).send().await.unwrap().text().await.unwrap();
+    assert!(item.contains("規程に基づき実施") && item.contains("情報セキュリティ規程.pdf"), "{}", &item[item.find("<main").unwrap_or(0)..]);
+    let file_url = between(&item, "href=\"", "\">情報セキュリティ規程.pdf").rsplit("href=\"").next().unwrap().to_string();
+    let file = buyer.get(app.url(&file_url)).send().await.unwrap();
+    assert_eq!(file.status(), 200, "{file_url}");
+    assert_eq!(file.bytes().await.unwrap().as_ref(), b"%PDF-1.4 security policy");
+    let item3 = buyer.get(app.url(&format!("{assessment}/items/3"))).send().await.unwrap().text().await.unwrap();
+    assert!(item3.contains("https://intra.example.jp/isms/edu"), "the link evidence");
+    let dashboard = buyer.get(app.url("/suppliers")).send().await.unwrap().text().await.unwrap();
+    let line = between(&dashboard, "東和精工株式会社</a>", "</tr>");
+    assert!(line.contains("提出済") && line.contains('%'), "{line}");
+    let karte_page = buyer.get(app.url(&karte)).send().await.unwrap().text().await.unwrap();
+    assert!(karte_page.contains(&fingerprint), "the pinned key is shown");
+
+    // A package signed with another key is refused once a key is pinned.
+    let other_key = mamori_interop::submission::generate_key().unwrap();
+    let files = opened.manifest.files.iter().map(|f| (f.clone(), opened.files[&f.path].clone())).collect();
+    let resigned = mamori_interop::submission::build(opened.manifest.clone(), files, &other_key).unwrap();
+    let refused = send_package(&buyer, import.clone(), &csrf, &resigned, "").await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("登録済みの鍵と異なります"));
+    assert!(app.store.verify().await.unwrap().is_intact());
+}

@@ -54,3 +54,16 @@ END;
 $$;
 CREATE TRIGGER overview_supplier_renamed AFTER UPDATE OF name, slug ON organisations
     FOR EACH ROW EXECUTE FUNCTION overview_supplier_renamed();
+
+-- Submission packages (interop::submission). Each organisation signs the packages it sends with
+-- its own Ed25519 key, made on first use (journaled as signing_key.created with the public half;
+-- the private half, PKCS#8 in hex, never leaves this table and is never logged). A buyer pins
+-- the key of each supplier on its first import (journaled as submission.imported) and refuses
+-- packages signed with another key afterwards.
+CREATE TABLE signing_keys (
+    org_id TEXT PRIMARY KEY REFERENCES organisations (id),
+    public_key TEXT NOT NULL,
+    private_key TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+ALTER TABLE supplier_links ADD COLUMN signing_key TEXT;

@@ -50,3 +50,16 @@ BEGIN
         SELECT buyer_org_id, 1 FROM supplier_links WHERE supplier_org_id = NEW.id AND true
         ON CONFLICT (buyer_org_id) DO UPDATE SET generation = generation + 1;
 END;
+
+-- Submission packages (interop::submission). Each organisation signs the packages it sends with
+-- its own Ed25519 key, made on first use (journaled as signing_key.created with the public half;
+-- the private half, PKCS#8 in hex, never leaves this table and is never logged). A buyer pins
+-- the key of each supplier on its first import (journaled as submission.imported) and refuses
+-- packages signed with another key afterwards.
+CREATE TABLE signing_keys (
+    org_id TEXT PRIMARY KEY REFERENCES organisations (id),
+    public_key TEXT NOT NULL,
+    private_key TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+ALTER TABLE supplier_links ADD COLUMN signing_key TEXT;

@@ -346,6 +346,14 @@ pub async fn export_workbook(State(state): State<AppState>, viewer: Viewer, Path
 
 /// The assessment as a PDF report (summary, score per group, gaps, evidence) with its Japanese
 /// font embedded.
+/// The signed submission package of a submitted assessment (for a customer that runs its own
+/// Mamori): answers, evidence files, the filled customer workbook, a manifest with their hashes.
+pub async fn package(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+    let ctx = viewer.ctx(Action::AssessmentManage);
+    let (name, bytes) = crate::submissions_io::package(&state.store, &state.library, &viewer.actor, &ctx, &id).await?;
+    Ok(crate::view::file_response("application/zip", false, &name, bytes))
+}
+
 pub async fn report_pdf(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
     let loaded = io::load(&state.store, &state.library, &viewer.actor, &id, Action::AssessmentView).await?;
     let organisation = state.store.organisation(loaded.row.org).await?.name;
@@ -428,6 +436,8 @@ struct ChecklistPage {
     actions: Vec<ActionLine>,
     gaps_without_action: usize,
     may_plan: bool,
+    may_package: bool,
+    fingerprint: Option<String>,
     workbook: bool,
 }
 
@@ -609,11 +619,15 @@ pub async fn show(
         .collect();
     let gaps_without_action = score.gaps.iter().filter(|g| loaded.items.get(&g.ref_id).is_none_or(|i| i.state.action.is_none())).count();
     let may_plan = viewer.may(Action::AssessmentManage, &loaded.resource()) && mamori_core::assessment::actions_editable(doc.state);
+    let may_package = crate::submissions_io::may_package(&state.library, &viewer.actor, &loaded);
+    let fingerprint = if may_package { crate::submissions_io::fingerprint(&state.store, loaded.row.org).await? } else { None };
     let page = ChecklistPage {
         workbook: doc.workbook.is_some(),
         actions,
         gaps_without_action,
         may_plan,
+        may_package,
+        fingerprint,
         csrf: viewer.csrf_token().to_string(),
         nav: Nav::new(&viewer, "assessments"),
         url: assessment_url(&loaded.row.id),
@@ -797,7 +811,7 @@ async fn item_page(
         })
         .collect();
     let mut evidence = Vec::new();
-    for e in state.store.evidence_many(viewer.org(), &item.evidence).await? {
+    for e in state.store.evidence_many(loaded.row.org, &item.evidence).await? {
         evidence.push(EvidenceView {
             url: match &e.url {
                 Some(u) => u.clone(),
@@ -820,7 +834,7 @@ async fn item_page(
             }
         }
     }
-    let reusable = state.store.evidence_many(viewer.org(), &reuse_ids).await?.into_iter().map(|e| (e.id, e.name)).collect();
+    let reusable = state.store.evidence_many(loaded.row.org, &reuse_ids).await?.into_iter().map(|e| (e.id, e.name)).collect();
     let nodes = loaded.nodes();
     let at = nodes.iter().position(|n| n.ref_id == ref_id).unwrap_or(0);
     let neighbour = |i: Option<usize>| i.and_then(|i| nodes.get(i)).map(|n| item_url(&loaded.row.id, &n.ref_id)).unwrap_or_default();
@@ -1082,11 +1096,12 @@ pub async fn download(
     if !io::uses_evidence(&loaded, &evidence) {
         return Err(WebError::not_found());
     }
-    let row = state.store.evidence(viewer.org(), &evidence).await?.ok_or_else(WebError::not_found)?;
+    // The assessment's organisation: a buyer reads a supplier's submitted evidence.
+    let row = state.store.evidence(loaded.row.org, &evidence).await?.ok_or_else(WebError::not_found)?;
     let Some(file) = row.file else {
         return Ok(Redirect::to(row.url.as_deref().unwrap_or("/")).into_response());
     };
-    let bytes = state.store.evidence_content(viewer.org(), &file.sha256).await?;
+    let bytes = state.store.evidence_content(loaded.row.org, &file.sha256).await?;
     let mut response = crate::view::file_response(file.media_type.mime(), file.media_type.inline(), &row.name, bytes);
     // An uploaded file is the organisation's content, not Mamori's: it runs nothing.
     response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, axum::http::HeaderValue::from_static("sandbox; default-src 'none'"));

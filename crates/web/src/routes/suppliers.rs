@@ -481,11 +481,14 @@ struct KartePage {
     findings: Vec<(String, String, String, String)>,
     latest_score: String,
     latest_gaps: String,
+    /// The fingerprint of the signing key pinned for the supplier's packages.
+    pinned: Option<String>,
+    errors: Vec<String>,
 }
 
-pub async fn karte(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+async fn karte_page(state: &AppState, viewer: &Viewer, id: &str, errors: Vec<String>) -> Result<KartePage, WebError> {
     viewer.authorize(Action::SupplierOversee, &Resource::Organisation(viewer.org()))?;
-    let supplier = OrgId::parse(&id).map_err(|_| WebError::not_found())?;
+    let supplier = OrgId::parse(id).map_err(|_| WebError::not_found())?;
     if !state.store.is_supplier(viewer.org(), supplier).await? {
         return Err(WebError::not_found());
     }
@@ -524,17 +527,61 @@ pub async fn karte(State(state): State<AppState>, viewer: Viewer, Path(id): Path
             (f.on.to_string(), kind, f.text, by)
         })
         .collect();
-    Ok(render(&KartePage {
-        nav: Nav::new(&viewer, "suppliers"),
+    let pinned = state.store.pinned_key(viewer.org(), supplier).await?.map(|k| mamori_interop::submission::fingerprint(&k));
+    Ok(KartePage {
+        nav: Nav::new(viewer, "suppliers"),
         csrf: viewer.csrf_token().to_string(),
         name: org.name,
-        url: format!("/suppliers/{}", segment(&id)),
+        url: format!("/suppliers/{}", segment(id)),
         history,
         findings,
+        pinned,
+        errors,
         latest_score: latest_shared.and_then(|a| a.summary.score).map(|s| format!("{s:.1}%")).unwrap_or_else(|| "—".into()),
         latest_gaps: latest_shared.map(|a| a.summary.mandatory_gaps.to_string()).unwrap_or_else(|| "—".into()),
         t,
-    }))
+    })
+}
+
+pub async fn karte(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+    Ok(render(&karte_page(&state, &viewer, &id, Vec::new()).await?))
+}
+
+/// Imports a supplier's signed submission package (a supplier that runs its own Mamori) onto
+/// its カルテ; a refused package is shown on the カルテ with the reason, and nothing is stored.
+pub async fn import_package(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    viewer.authorize(Action::SupplierOversee, &Resource::Organisation(viewer.org()))?;
+    let supplier = OrgId::parse(&id).map_err(|_| WebError::not_found())?;
+    if !state.store.is_supplier(viewer.org(), supplier).await? {
+        return Err(WebError::not_found());
+    }
+    let limit = mamori_interop::submission::PackageLimits::default().max_bytes.max(state.config.max_evidence_bytes);
+    let upload = super::transfer::read_upload(multipart, limit).await?;
+    check_form_token(&viewer, &upload.csrf)?;
+    let ctx = viewer.ctx(Action::SupplierOversee);
+    let fingerprint = upload.fields.get("fingerprint").cloned().unwrap_or_default();
+    let imported = crate::submissions_io::import_package(
+        &state.store,
+        &state.library,
+        &viewer.actor,
+        &ctx,
+        &crate::submissions_io::PackageUpload { supplier, bytes: &upload.bytes, fingerprint: &fingerprint },
+        state.config.max_evidence_bytes,
+    )
+    .await;
+    match imported {
+        Ok(row) => Ok(Redirect::to(&format!("/assessments/{}", segment(&row.id))).into_response()),
+        Err(e) if e.kind == ErrorKind::Invalid => {
+            let page = karte_page(&state, &viewer, &id, vec![e.text.get(viewer.tr().lang).to_string()]).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Records an inspection or a finding in the supplier's カルテ.
