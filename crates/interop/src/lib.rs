@@ -12,6 +12,7 @@ pub mod error;
 pub mod oscal;
 pub mod register_export;
 pub mod register_import;
+pub mod sheet_mapping;
 
 pub use catalog_error::{CatalogImportError, CatalogImportLimits, Location};
 pub use checklist::{Checklist, ChecklistColumns, ChecklistItem, ChecklistOptions, FilledCell, fill_checklist, read_checklist};
