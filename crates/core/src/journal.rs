@@ -78,6 +78,10 @@ pub enum EventKind {
     /// A buyer recorded an inspection or a finding about a supplier (in the buyer's chain).
     #[serde(rename = "supplier.finding_recorded")]
     SupplierFindingRecorded,
+    /// The column mapping a person confirmed for a spreadsheet layout was saved with the
+    /// catalog it imported (its entity id is the layout's fingerprint).
+    #[serde(rename = "sheet_mapping.saved")]
+    SheetMappingSaved,
 }
 
 impl EventKind {
@@ -108,6 +112,7 @@ impl EventKind {
             EventKind::SupplierLinked => ("取引先を登録", "Supplier registered"),
             EventKind::AssessmentReminded => ("提出を督促", "Reminder sent"),
             EventKind::SupplierFindingRecorded => ("点検結果を記録", "Inspection finding recorded"),
+            EventKind::SheetMappingSaved => ("列の対応付けを保存", "Column mapping saved"),
         };
         Text::new(ja, en)
     }

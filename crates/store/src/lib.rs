@@ -18,6 +18,7 @@ mod orgs;
 mod people;
 mod records;
 mod sessions;
+mod sheet_mappings;
 mod suppliers;
 mod time_text;
 mod verify;
@@ -36,7 +37,7 @@ use time::OffsetDateTime;
 pub use assessments::{AssessmentRow, EvidenceFile, EvidenceRow, ItemChange, ItemChangeKind, StoredItem, Summarise};
 pub use catalogs::StoredCatalog;
 pub use error::StoreError;
-pub use imports::ImportBatch;
+pub use imports::{CatalogUpload, ImportBatch, MAX_CATALOG_UPLOADS, NewCatalogUpload};
 pub use journal::HistoryEntry;
 /// The embedded migration sources of one engine (for the test that both schemas agree).
 pub use migrate::sources as migration_sources;
@@ -44,6 +45,7 @@ pub use orgs::{NewUnit, Organisation, Unit};
 pub use people::{NewPerson, Person, SignInRecord};
 pub use records::{Cursor, Filter, ImportRow, ListQuery, OrgDirectory, Page, RecordRow, SortOrder};
 pub use sessions::{ApiToken, NewSession, SessionRow};
+pub use sheet_mappings::{NewSheetMapping, SheetMapping};
 pub use suppliers::SupplierFinding;
 pub use verify::{OrgVerification, VerifyReport};
 

@@ -13,12 +13,14 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (2, "import batches", include_str!("../migrations/sqlite/0002_import_batches.sql")),
     (3, "catalogs", include_str!("../migrations/sqlite/0003_catalogs.sql")),
     (4, "assessments", include_str!("../migrations/sqlite/0004_assessments.sql")),
+    (5, "sheet mappings", include_str!("../migrations/sqlite/0005_sheet_mappings.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, "import batches", include_str!("../migrations/postgres/0002_import_batches.sql")),
     (3, "catalogs", include_str!("../migrations/postgres/0003_catalogs.sql")),
     (4, "assessments", include_str!("../migrations/postgres/0004_assessments.sql")),
+    (5, "sheet mappings", include_str!("../migrations/postgres/0005_sheet_mappings.sql")),
 ];
 
 fn migrator(backend: Backend) -> Migrator {
