@@ -85,6 +85,10 @@ pub enum EventKind {
     /// assessment it became is created in the supplier's).
     #[serde(rename = "submission.imported")]
     SubmissionImported,
+    /// The column mapping a person confirmed for a spreadsheet layout was saved with the
+    /// catalog it imported (its entity id is the layout's fingerprint).
+    #[serde(rename = "sheet_mapping.saved")]
+    SheetMappingSaved,
 }
 
 impl EventKind {
@@ -117,6 +121,7 @@ impl EventKind {
             EventKind::SupplierFindingRecorded => ("点検結果を記録", "Inspection finding recorded"),
             EventKind::SigningKeyCreated => ("署名鍵を作成", "Signing key created"),
             EventKind::SubmissionImported => ("提出パッケージを取り込み", "Submission package imported"),
+            EventKind::SheetMappingSaved => ("列の対応付けを保存", "Column mapping saved"),
         };
         Text::new(ja, en)
     }

@@ -273,6 +273,12 @@ pub enum CatalogImportError {
     NoTable,
     #[error("the column mapping is invalid: {field} = {value:?}")]
     BadMapping { field: &'static str, value: String },
+    #[error("header row {row} is outside sheet {sheet:?}, which has {rows} rows")]
+    HeaderRowOutside { sheet: String, row: usize, rows: usize },
+    #[error("the column mapping has no No., text or title column")]
+    NoRequirementColumn,
+    #[error("columns {first} and {second} both have the role {role:?}, which one column may have")]
+    RoleTwice { role: crate::sheet_mapping::ColumnRole, first: usize, second: usize },
     #[error("{at}: {field} is missing or empty")]
     MissingCell { at: CellRef, field: &'static str },
     #[error("{at}: {id:?} cannot be used as a ref")]
@@ -320,6 +326,9 @@ impl CatalogImportError {
             | E::SheetNotFound { .. }
             | E::NoTable
             | E::BadMapping { .. }
+            | E::HeaderRowOutside { .. }
+            | E::NoRequirementColumn
+            | E::RoleTwice { .. }
             | E::MissingCell { .. }
             | E::BadCellRef { .. }
             | E::DuplicateRow { .. }
@@ -467,6 +476,29 @@ impl CatalogImportError {
                 format!("列の割り当ての {field} が正しくありません: {value}"),
                 format!("The column mapping's {field} is invalid: {value}"),
             ),
+            E::HeaderRowOutside { sheet, row, rows } => Text::new(
+                format!("見出し行 {row} はシート「{sheet}」の範囲外です（1〜{rows} 行目から選んでください）。"),
+                format!("Header row {row} is outside sheet \"{sheet}\": choose a row from 1 to {rows}."),
+            ),
+            E::NoRequirementColumn => Text::new(
+                "要求事項を読み取る列がありません。No.（番号）、本文（達成条件）または名称の列を割り当ててください。",
+                "No column holds the requirements: map a No. (ref), text (condition) or title column.",
+            ),
+            E::RoleTwice { role, first, second } => {
+                let (ja, en) = role.names();
+                Text::new(
+                    format!(
+                        "列 {} と列 {} の両方が「{ja}」になっています。この役割は 1 列だけに割り当ててください。",
+                        column_letters(*first),
+                        column_letters(*second)
+                    ),
+                    format!(
+                        "Columns {} and {} are both mapped as \"{en}\": give this role to one column only.",
+                        column_letters(*first),
+                        column_letters(*second)
+                    ),
+                )
+            }
             E::MissingCell { at, field } => {
                 Text::new(format!("{}の {field} が空です。", at.ja()), format!("{}: {field} is missing or empty.", capitalise(&at.en())))
             }

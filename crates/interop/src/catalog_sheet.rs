@@ -32,6 +32,11 @@
 //! mapping again. [`guess_mapping`] recognises Japanese and English headers in the first 30 rows
 //! of the first visible sheet that has a table (instruction sheets and hidden sheets are skipped).
 //!
+//! The web's mapping step (module `sheet_mapping`, re-exported here) shows a mapping as one
+//! [`ColumnRole`] per column and makes it again from the roles a person chose
+//! ([`mapping_from_roles`]); [`propose_mapping`] says where the step starts: the mapping saved
+//! for the layout, else the guess, for the whole workbook or a chosen sheet and header row.
+//!
 //! [`import_table`] reads the rows below the header:
 //!
 //! * A row with no number, no text and no title is skipped (so are empty rows and repeats of
@@ -102,6 +107,7 @@ use crate::catalog_error::{
 };
 use crate::ciso_assistant::{self, CisoImport};
 use crate::register_import;
+pub use crate::sheet_mapping::{ColumnRole, MappingProposal, mapping_from_roles, propose_mapping};
 
 /// The name [`read_csv`] gives the one sheet of a CSV file.
 pub const CSV_SHEET: &str = "CSV";
@@ -216,7 +222,8 @@ impl SheetGrid {
         self.merges.iter().find(|m| m.contains(row, column))
     }
 
-    fn width(&self) -> usize {
+    /// The number of columns: the longest row's.
+    pub fn width(&self) -> usize {
         self.rows.iter().map(Vec::len).max().unwrap_or(0)
     }
 }
@@ -1147,10 +1154,8 @@ pub(crate) fn role_of(header: &str) -> Option<Role> {
 /// The header row of a sheet and the roles of its columns, if the sheet has a table.
 fn find_header(sheet: &SheetGrid) -> Option<(usize, Vec<(usize, Role)>)> {
     let mut best: Option<(usize, Vec<(usize, Role)>)> = None;
-    for (i, cells) in sheet.rows.iter().take(HEADER_SEARCH_ROWS).enumerate() {
-        let mut seen_texts = HashSet::new();
-        let roles: Vec<(usize, Role)> =
-            cells.iter().enumerate().filter_map(|(j, c)| role_of(c).filter(|_| seen_texts.insert(norm(c))).map(|r| (j + 1, r))).collect();
+    for i in 0..sheet.rows.len().min(HEADER_SEARCH_ROWS) {
+        let roles = header_roles(sheet, i + 1);
         let distinct: HashSet<Role> = roles.iter().map(|(_, r)| *r).collect();
         let content = [Role::Text, Role::Title, Role::Requirement, Role::Criteria].iter().any(|r| distinct.contains(r));
         if distinct.len() < 2 || !content {
@@ -1178,7 +1183,7 @@ fn repeats(sheet: &SheetGrid, column: usize, header_row: usize) -> bool {
 }
 
 /// Whether every value of a group column starts with a number, the numbers all different.
-fn numbered(sheet: &SheetGrid, column: usize, header_row: usize) -> bool {
+pub(crate) fn numbered(sheet: &SheetGrid, column: usize, header_row: usize) -> bool {
     let mut names = HashSet::new();
     let mut numbers = HashSet::new();
     for r in header_row + 1..=sheet.rows.len() {
@@ -1219,7 +1224,7 @@ fn ascii_digits(text: &str) -> String {
 }
 
 /// A key for a column read as an extra attribute: its English header as a slug, else its letter.
-fn attribute_key(header: &str, column: usize, taken: &mut HashSet<String>) -> String {
+pub(crate) fn attribute_key(header: &str, column: usize, taken: &mut HashSet<String>) -> String {
     let base = Some(slug(header).replace('-', "_"))
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| format!("column_{}", column_letters(column).to_lowercase()));
@@ -1234,6 +1239,24 @@ fn attribute_key(header: &str, column: usize, taken: &mut HashSet<String>) -> St
 
 pub(crate) fn guess_sheet(sheet: &SheetGrid) -> Option<ColumnMapping> {
     let (header_row, roles) = find_header(sheet)?;
+    Some(mapping_at(sheet, header_row, &roles))
+}
+
+/// The roles its headers give the columns of one row (a header text repeated counts once).
+fn header_roles(sheet: &SheetGrid, header_row: usize) -> Vec<(usize, Role)> {
+    let cells = header_row.checked_sub(1).and_then(|r| sheet.rows.get(r)).map(Vec::as_slice).unwrap_or_default();
+    let mut seen_texts = HashSet::new();
+    cells.iter().enumerate().filter_map(|(j, c)| role_of(c).filter(|_| seen_texts.insert(norm(c))).map(|r| (j + 1, r))).collect()
+}
+
+/// A guessed mapping with the header in `header_row`, whatever that row holds: columns whose
+/// header is not recognised are not read (the mapping step lets a person choose another row).
+pub fn guess_at(sheet: &SheetGrid, header_row: usize) -> ColumnMapping {
+    mapping_at(sheet, header_row, &header_roles(sheet, header_row))
+}
+
+/// A mapping from the roles the headers of `header_row` give its columns.
+fn mapping_at(sheet: &SheetGrid, header_row: usize, roles: &[(usize, Role)]) -> ColumnMapping {
     let header = |c: usize| sheet.cell(header_row, c).trim().to_string();
     let first = |role: Role| roles.iter().find(|(_, r)| *r == role).map(|(c, _)| *c);
     let ref_column = first(Role::Ref);
@@ -1282,7 +1305,7 @@ pub(crate) fn guess_sheet(sheet: &SheetGrid) -> Option<ColumnMapping> {
     }
     let groups =
         group_columns.into_iter().map(|c| GroupColumn { numbered: numbered(sheet, c, header_row), ..GroupColumn::new(c) }).collect();
-    Some(ColumnMapping {
+    ColumnMapping {
         sheet: sheet.name.clone(),
         header_row,
         layout: Some(layout_fingerprint(sheet, header_row)),
@@ -1293,7 +1316,7 @@ pub(crate) fn guess_sheet(sheet: &SheetGrid) -> Option<ColumnMapping> {
         answer_target: answer.map(AnswerTargetColumn::new),
         criteria,
         attributes,
-    })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1311,12 +1334,12 @@ fn bad_mapping(field: &'static str, value: impl ToString) -> CatalogImportError 
     CatalogImportError::BadMapping { field, value: value.to_string().chars().take(200).collect() }
 }
 
-fn check_mapping(mapping: &ColumnMapping, sheet: &SheetGrid) -> Result<(), CatalogImportError> {
+pub(crate) fn check_mapping(mapping: &ColumnMapping, sheet: &SheetGrid) -> Result<(), CatalogImportError> {
     if mapping.header_row == 0 || mapping.header_row > sheet.rows.len().max(1) {
-        return Err(bad_mapping("header_row", mapping.header_row));
+        return Err(CatalogImportError::HeaderRowOutside { sheet: sheet.name.clone(), row: mapping.header_row, rows: sheet.rows.len() });
     }
     if mapping.ref_column.is_none() && mapping.text.is_none() && mapping.title.is_none() {
-        return Err(bad_mapping("ref", "no ref, text or title column"));
+        return Err(CatalogImportError::NoRequirementColumn);
     }
     let columns = [("ref", mapping.ref_column), ("title", mapping.title), ("text", mapping.text), ("criteria", mapping.criteria)]
         .into_iter()

@@ -12,6 +12,7 @@ pub mod error;
 pub mod oscal;
 pub mod register_export;
 pub mod register_import;
+pub mod sheet_mapping;
 pub mod submission;
 
 pub use catalog_error::{CatalogImportError, CatalogImportLimits, Location};

@@ -13,9 +13,9 @@ use mamori_core::catalog::{AnswerTarget, Catalog, CatalogDef, CatalogLimits, Cri
 use mamori_core::library::Library;
 use mamori_interop::catalog_error::{CatalogImportError, CatalogImportLimits, CellRef, PARENT_REQUIREMENT, SheetBound};
 use mamori_interop::catalog_sheet::{
-    self, AnswerTargetColumn, CatalogHeader, ColumnMapping, GroupColumn, SheetLayout, SheetLimits, Workbook, detect_layout, export_xlsx,
-    find_mapping, guess_mapping, import_ciso_xlsx, import_export_xlsx, import_table, layout_fingerprint, read_csv, read_workbook,
-    read_xlsx,
+    self, AnswerTargetColumn, CatalogHeader, ColumnMapping, ColumnRole, GroupColumn, SheetLayout, SheetLimits, Workbook, detect_layout,
+    export_xlsx, find_mapping, guess_mapping, import_ciso_xlsx, import_export_xlsx, import_table, layout_fingerprint, mapping_from_roles,
+    propose_mapping, read_csv, read_workbook, read_xlsx,
 };
 use mamori_interop::oscal;
 use proptest::prelude::*;
@@ -241,6 +241,66 @@ fn a_saved_mapping_is_found_again_for_the_same_layout() {
     let Some(bytes) = shared("testdata/checklists/supplier-checklist-sample.xlsx") else { return };
     let other = read_xlsx(&bytes, &SheetLimits::default()).unwrap();
     assert_eq!(find_mapping(&other, &[saved]), None);
+}
+
+/// The mapping step: a mapping shown as one role per column and made again from the roles a
+/// person chose, with the proposals it starts from and the choices it refuses.
+#[test]
+fn the_mapping_step_shows_roles_and_makes_the_mapping_again() {
+    use ColumnRole::*;
+    let Some(rows) = seed_004() else { return };
+    let workbook = read_xlsx(&kubota_workbook(&rows), &SheetLimits::default()).unwrap();
+    let sheet = workbook.sheet("対策基準").unwrap();
+    let guessed = guess_mapping(&workbook).unwrap();
+    let roles: Vec<ColumnRole> = (1..=sheet.width()).map(|c| guessed.role_of_column(c)).collect();
+    assert_eq!(roles, vec![Group, Purpose, Group, Ref, AnswerTarget, Text, Criteria]);
+    assert_eq!(mapping_from_roles(sheet, 4, &roles).unwrap(), guessed, "the guess made again from its roles");
+    for role in ColumnRole::ALL {
+        assert_eq!(ColumnRole::parse(role.key()), Some(role));
+    }
+
+    // 目的 not read, 要求事項 as the title instead of a group level: one level, no attribute.
+    let changed = vec![Group, Ignore, Title, Ref, AnswerTarget, Text, Criteria];
+    let mapping = mapping_from_roles(sheet, 4, &changed).unwrap();
+    assert_eq!((mapping.groups.len(), mapping.title, mapping.attributes.len()), (1, Some(3), 0));
+    let def = import_table(&workbook, &mapping, header("kubota-changed"), &limits()).unwrap();
+    assert_eq!(stats(&def).groups, 24, "the labels only");
+    assert_eq!(ja(&node(&def, "1").title), s(&rows[0], "requirement"));
+    assert!(node(&def, "1").fields.is_empty());
+    // Other columns become attributes named by their header.
+    let extra = mapping_from_roles(sheet, 4, &[Group, Attribute, Group, Ref, Attribute, Text, Criteria]).unwrap();
+    assert_eq!(extra.attributes.iter().map(|a| (a.column, a.key.as_str())).collect::<Vec<_>>(), vec![(2, "column_b"), (5, "column_e")]);
+    assert_eq!(extra.attributes[0].name, LocalText::ja("目的"));
+
+    // Refused: a role two columns may not share, no requirement column, a row outside the sheet.
+    let err = mapping_from_roles(sheet, 4, &[Group, Purpose, Group, Ref, AnswerTarget, Ref, Criteria]).unwrap_err();
+    assert_eq!(err, CatalogImportError::RoleTwice { role: Ref, first: 4, second: 6 });
+    assert!(err.text().ja.contains("列 D と列 F"), "{}", err.text().ja);
+    let err = mapping_from_roles(sheet, 4, &[Group, Purpose, Group, Ignore, AnswerTarget, Ignore, Criteria]).unwrap_err();
+    assert_eq!(err, CatalogImportError::NoRequirementColumn);
+    for row in [0, sheet.rows.len() + 1] {
+        let err = mapping_from_roles(sheet, row, &roles).unwrap_err();
+        assert!(matches!(err, CatalogImportError::HeaderRowOutside { .. }), "{err:?}");
+    }
+
+    // Proposals: the guess; the saved mapping of the layout; another row; unknown choices.
+    let first = propose_mapping(&workbook, &[], None).unwrap();
+    assert_eq!((first.saved, first.unrecognised, &first.mapping), (false, false, &guessed));
+    let saved = propose_mapping(&workbook, std::slice::from_ref(&mapping), None).unwrap();
+    assert_eq!((saved.saved, &saved.mapping), (true, &mapping));
+    let same = propose_mapping(&workbook, std::slice::from_ref(&mapping), Some(("対策基準", None))).unwrap();
+    assert_eq!((same.saved, same.mapping.header_row), (true, 4));
+    let title_row = propose_mapping(&workbook, std::slice::from_ref(&mapping), Some(("対策基準", Some(1)))).unwrap();
+    assert_eq!((title_row.saved, title_row.unrecognised, title_row.mapping.header_row), (false, true, 1));
+    let err = propose_mapping(&workbook, &[], Some(("nope", Some(4)))).unwrap_err();
+    assert_eq!(err, CatalogImportError::SheetNotFound { sheet: "nope".into() });
+    let err = propose_mapping(&workbook, &[], Some(("対策基準", Some(9999)))).unwrap_err();
+    assert!(matches!(err, CatalogImportError::HeaderRowOutside { row: 9999, .. }), "{err:?}");
+    // A table nobody recognises starts at its first row with every column ignored.
+    let unknown = read_csv("foo,bar\n1,2\n".as_bytes(), &SheetLimits::default()).unwrap();
+    let p = propose_mapping(&unknown, &[], None).unwrap();
+    assert_eq!((p.unrecognised, p.mapping.header_row, p.mapping.role_of_column(1)), (true, 1, Ignore));
+    assert_eq!(propose_mapping(&Workbook::default(), &[], None).unwrap_err(), CatalogImportError::NoTable);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -729,6 +789,9 @@ fn every_error_has_both_texts() {
         import_small(&small_table(&[["1", "方針", "a", "x"]])).unwrap_err(),
         read_csv(b"\x00", &SheetLimits::default()).unwrap_err(),
         CatalogImportError::NoTable,
+        CatalogImportError::NoRequirementColumn,
+        CatalogImportError::HeaderRowOutside { sheet: "Sheet1".into(), row: 9, rows: 3 },
+        CatalogImportError::RoleTwice { role: ColumnRole::Criteria, first: 1, second: 2 },
     ];
     for e in errors {
         let t = e.text();

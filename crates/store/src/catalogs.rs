@@ -13,6 +13,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::journal::{self, person_id};
+use crate::sheet_mappings::{self, NewSheetMapping};
 use crate::{Ctx, Store, StoreError, time_text};
 
 /// An imported catalog edition and who imported it when.
@@ -40,6 +41,20 @@ impl Store {
         catalog: Arc<Catalog>,
         source: &str,
     ) -> Result<StoredCatalog, StoreError> {
+        self.import_catalog_with_mapping(ctx, id, catalog, source, None).await
+    }
+
+    /// [`Store::import_catalog`], saving in the same transaction the column mapping the
+    /// catalog was read with as the organisation's mapping for its layout (journaled as
+    /// `sheet_mapping.saved` after `catalog.imported`).
+    pub async fn import_catalog_with_mapping(
+        &self,
+        ctx: &Ctx,
+        id: uuid::Uuid,
+        catalog: Arc<Catalog>,
+        source: &str,
+        mapping: Option<&NewSheetMapping>,
+    ) -> Result<StoredCatalog, StoreError> {
         let def = catalog.def();
         let document = serde_json::to_string(def).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let digest = document_digest(&document);
@@ -54,20 +69,20 @@ impl Store {
         if taken.is_some() {
             return Err(StoreError::Duplicate("catalog edition"));
         }
-        journal::append(
-            &mut tx,
-            vec![ctx.event(
-                EventKind::CatalogImported,
-                "catalog",
-                id,
-                json!({
-                    "key": def.key, "edition": def.edition, "urn": def.urn, "classification": def.classification.level(),
-                    "groups": stats.groups, "requirements": stats.requirements, "digest": digest, "source": source,
-                }),
-            )],
-            None,
-        )
-        .await?;
+        let mut events = vec![ctx.event(
+            EventKind::CatalogImported,
+            "catalog",
+            id,
+            json!({
+                "key": def.key, "edition": def.edition, "urn": def.urn, "classification": def.classification.level(),
+                "groups": stats.groups, "requirements": stats.requirements, "digest": digest, "source": source,
+            }),
+        )];
+        events.extend(mapping.map(|m| sheet_mappings::saved_event(ctx, &id.to_string(), m)));
+        journal::append(&mut tx, events, None).await?;
+        if let Some(m) = mapping {
+            sheet_mappings::upsert(&mut tx, ctx, m).await?;
+        }
         sqlx::query(
             "INSERT INTO catalogs (id, org_id, key, edition, urn, classification, digest, created_at, created_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -13,6 +13,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (2, "import batches", include_str!("../migrations/sqlite/0002_import_batches.sql")),
     (3, "catalogs", include_str!("../migrations/sqlite/0003_catalogs.sql")),
     (4, "assessments", include_str!("../migrations/sqlite/0004_assessments.sql")),
+    (5, "sheet mappings", include_str!("../migrations/sqlite/0005_sheet_mappings.sql")),
     (6, "supplier overview", include_str!("../migrations/sqlite/0006_supplier_overview.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -20,6 +21,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (2, "import batches", include_str!("../migrations/postgres/0002_import_batches.sql")),
     (3, "catalogs", include_str!("../migrations/postgres/0003_catalogs.sql")),
     (4, "assessments", include_str!("../migrations/postgres/0004_assessments.sql")),
+    (5, "sheet mappings", include_str!("../migrations/postgres/0005_sheet_mappings.sql")),
     (6, "supplier overview", include_str!("../migrations/postgres/0006_supplier_overview.sql")),
 ];
 

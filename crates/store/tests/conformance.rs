@@ -630,6 +630,94 @@ async fn imported_catalogs_are_the_organisations_own_and_verified() {
     }
 }
 
+/// Column mappings of spreadsheet imports: the organisation's own, saved only with the import
+/// that used them (in its transaction), replaced by a later import of the same layout, every
+/// save journaled. Uploads waiting on the mapping step: their uploader's only, a few per person,
+/// a day long, and checked against their SHA-256.
+#[tokio::test]
+async fn sheet_mappings_and_uploads_waiting_on_the_mapping_step() {
+    use mamori_store::{MAX_CATALOG_UPLOADS, NewCatalogUpload, NewSheetMapping};
+    for e in engines().await {
+        let fx = fixture(&e.store, "map").await;
+        let other = fixture(&e.store, "map-b").await;
+        let kubota = fx.library.catalog("kubota-supplier", None).unwrap().clone();
+        let c = ctx(fx.org, Some(fx.ciso.person));
+        let mapping = |column: u32| json!({"sheet": "対策基準", "header_row": 4, "layout": "v1-00ff", "ref": column});
+        let first = NewSheetMapping { layout: "v1-00ff".into(), mapping: mapping(4) };
+        e.store.import_catalog_with_mapping(&c, uuid::Uuid::now_v7(), kubota.clone(), "kubota.xlsx", Some(&first)).await.unwrap();
+        let saved = e.store.sheet_mappings(fx.org).await.unwrap();
+        assert_eq!(saved.len(), 1, "{}", e.name);
+        assert_eq!((saved[0].layout.as_str(), &saved[0].mapping), ("v1-00ff", &mapping(4)), "{}", e.name);
+        assert_eq!(saved[0].updated_by, Some(fx.ciso.person));
+        assert!(e.store.sheet_mappings(other.org).await.unwrap().is_empty(), "{}: another organisation has none", e.name);
+
+        // An import that fails saves no mapping.
+        let second = NewSheetMapping { layout: "v1-00ff".into(), mapping: mapping(5) };
+        let again = e.store.import_catalog_with_mapping(&c, uuid::Uuid::now_v7(), kubota.clone(), "kubota.xlsx", Some(&second)).await;
+        assert!(matches!(again, Err(StoreError::Duplicate(_))), "{}: {again:?}", e.name);
+        assert_eq!(e.store.sheet_mappings(fx.org).await.unwrap()[0].mapping, mapping(4), "{}", e.name);
+
+        // A later import of the same layout replaces the mapping; the journal keeps both saves.
+        let mut def = kubota.def().clone();
+        def.set_edition("2.1");
+        let edition = std::sync::Arc::new(mamori_core::catalog::Catalog::check(def, &Default::default()).unwrap());
+        e.store.import_catalog_with_mapping(&c, uuid::Uuid::now_v7(), edition, "kubota.xlsx", Some(&second)).await.unwrap();
+        let saved = e.store.sheet_mappings(fx.org).await.unwrap();
+        assert_eq!(saved.len(), 1, "{}: one mapping per layout", e.name);
+        assert_eq!(saved[0].mapping, mapping(5), "{}", e.name);
+        let history = e.store.history(fx.org, "sheet_mapping", "v1-00ff").await.unwrap();
+        assert_eq!(history.len(), 2, "{}", e.name);
+        assert_eq!(history[1].payload.as_ref().unwrap()["mapping"], mapping(5), "{}", e.name);
+        assert!(e.store.verify().await.unwrap().is_intact(), "{}", e.name);
+
+        // Uploads: the newest few of a person, no one else's, never other bytes than were sent.
+        let now = OffsetDateTime::now_utc();
+        let fields = json!({"key": "kubota-sheet"});
+        let ids: Vec<String> = (0..=MAX_CATALOG_UPLOADS).map(|i| format!("upload-{i}-{}", uuid::Uuid::now_v7().simple())).collect();
+        for (i, id) in ids.iter().enumerate() {
+            let content = format!("No.,要求事項\n{i},本文\n");
+            let upload = NewCatalogUpload {
+                id,
+                file_name: "rules.csv",
+                content: content.as_bytes(),
+                fields: &fields,
+                at: now + time::Duration::seconds(i as i64),
+            };
+            e.store.save_catalog_upload(fx.org, fx.ciso.person, &upload).await.unwrap();
+        }
+        let later = now + time::Duration::seconds(10);
+        assert!(
+            e.store.catalog_upload(fx.org, fx.ciso.person, &ids[0], later).await.unwrap().is_none(),
+            "{}: the oldest is dropped",
+            e.name
+        );
+        let newest = e.store.catalog_upload(fx.org, fx.ciso.person, &ids[MAX_CATALOG_UPLOADS], later).await.unwrap().unwrap();
+        assert_eq!(newest.content, format!("No.,要求事項\n{MAX_CATALOG_UPLOADS},本文\n").into_bytes(), "{}", e.name);
+        assert_eq!((newest.file_name.as_str(), &newest.fields), ("rules.csv", &fields), "{}", e.name);
+        let id = &ids[1];
+        assert!(e.store.catalog_upload(fx.org, fx.ciso.person, id, later).await.unwrap().is_some(), "{}", e.name);
+        assert!(
+            e.store.catalog_upload(fx.org, fx.employee_a.person, id, later).await.unwrap().is_none(),
+            "{}: not another person's",
+            e.name
+        );
+        assert!(e.store.catalog_upload(other.org, other.ciso.person, id, later).await.unwrap().is_none(), "{}", e.name);
+        let tomorrow = now + time::Duration::days(2);
+        assert!(e.store.catalog_upload(fx.org, fx.ciso.person, id, tomorrow).await.unwrap().is_none(), "{}: a day at most", e.name);
+        let mut conn = raw(&e).await;
+        sqlx::query("UPDATE catalog_uploads SET content = $1 WHERE id = $2")
+            .bind(b"No.,text\n1,other\n".to_vec())
+            .bind(id.clone())
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let changed = e.store.catalog_upload(fx.org, fx.ciso.person, id, later).await;
+        assert!(matches!(changed, Err(StoreError::Corrupt(_))), "{}: changed bytes are refused: {changed:?}", e.name);
+        e.store.delete_catalog_upload(fx.org, fx.ciso.person, &ids[2]).await.unwrap();
+        assert!(e.store.catalog_upload(fx.org, fx.ciso.person, &ids[2], later).await.unwrap().is_none(), "{}", e.name);
+    }
+}
+
 fn kubota_doc(fx: &Fixture) -> mamori_core::assessment::AssessmentDoc {
     let scale = fx.library.scale("done_partial_none_na").unwrap().clone();
     mamori_core::assessment::AssessmentDoc {

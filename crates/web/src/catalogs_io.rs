@@ -1,6 +1,8 @@
 //! Catalogs as commands, shared by the pages and the CLI: which catalogs a person may read (the
 //! built-in library and the organisation's own imports, an import overriding a built-in edition
-//! of the same key), and importing and exporting one in the interchange formats.
+//! of the same key), and importing and exporting one in the interchange formats. A table
+//! imported through the pages goes through the mapping step (`routes::catalog_mapping`): it is
+//! read with the mapping a person confirmed, which is saved for its layout (`import_mapped`).
 
 use std::sync::Arc;
 
@@ -10,8 +12,9 @@ use mamori_core::catalog::{Catalog, CatalogDef};
 use mamori_core::ids::OrgId;
 use mamori_core::library::Library;
 use mamori_core::person::Actor;
+use mamori_interop::catalog_sheet::{CatalogHeader, ColumnMapping, Workbook};
 use mamori_interop::{CatalogImportError, CatalogImportLimits};
-use mamori_store::{Ctx, Store, StoredCatalog};
+use mamori_store::{Ctx, NewSheetMapping, Store, StoredCatalog};
 use time::OffsetDateTime;
 
 use crate::error::{ErrorKind, WebError};
@@ -181,20 +184,87 @@ fn read_sheet(bytes: &[u8], header: &SheetHeader, limits: &CatalogImportLimits) 
         SheetLayout::MamoriExport => sheet::import_export_workbook(&workbook, limits).map_err(|e| import_error(&e)),
         SheetLayout::CisoAssistant => sheet::import_ciso_xlsx(&workbook, limits).map(|i| i.catalog).map_err(|e| import_error(&e)),
         SheetLayout::Table(mapping) => {
-            let missing = |ja: &str, en: &str| WebError::new(ErrorKind::Invalid, Text::new(ja, en));
-            let key = header.key.trim();
-            if key.is_empty() {
-                return Err(missing(
-                    "表から取り込むときはカタログのキーを指定してください（英小文字・数字・ハイフン）",
-                    "Give the catalog a key when importing a table (lower-case letters, digits, hyphens)",
-                ));
-            }
-            let edition = if header.edition.trim().is_empty() { "1" } else { header.edition.trim() };
-            let name = if header.name.trim().is_empty() { key } else { header.name.trim() };
-            let h = sheet::CatalogHeader::new(key, edition, mamori_core::catalog::LocalText::ja(name));
-            sheet::import_table(&workbook, &mapping, h, limits).map_err(|e| import_error(&e))
+            sheet::import_table(&workbook, &mapping, table_header(header)?, limits).map_err(|e| import_error(&e))
         }
     }
+}
+
+/// The header of a catalog read from a table: the key is required; the edition is `1` and the
+/// name the key when not given.
+fn table_header(header: &SheetHeader) -> Result<CatalogHeader, WebError> {
+    let key = header.key.trim();
+    if key.is_empty() {
+        return Err(WebError::new(
+            ErrorKind::Invalid,
+            Text::new(
+                "表から取り込むときはカタログのキーを指定してください（英小文字・数字・ハイフン）",
+                "Give the catalog a key when importing a table (lower-case letters, digits, hyphens)",
+            ),
+        ));
+    }
+    let edition = if header.edition.trim().is_empty() { "1" } else { header.edition.trim() };
+    let name = if header.name.trim().is_empty() { key } else { header.name.trim() };
+    Ok(CatalogHeader::new(key, edition, mamori_core::catalog::LocalText::ja(name)))
+}
+
+/// A spreadsheet that goes through the mapping step, read: a table as customers send it (or
+/// one whose header nobody recognises), not Mamori's own workbook nor CISO Assistant's, which
+/// are read as they are (`None`).
+pub fn table_workbook(bytes: &[u8], limits: &CatalogImportLimits) -> Result<Option<Workbook>, WebError> {
+    use mamori_interop::catalog_sheet::{self as sheet, SheetLayout};
+    let workbook = sheet::read_workbook(bytes, &limits.into()).map_err(|e| import_error(&e))?;
+    Ok(match sheet::detect_layout(&workbook) {
+        Some(SheetLayout::MamoriExport | SheetLayout::CisoAssistant) => None,
+        Some(SheetLayout::Table(_)) | None => Some(workbook),
+    })
+}
+
+/// The organisation's saved column mappings, the most recently saved first. A saved mapping
+/// this version cannot read is left out (and logged): the person maps that layout again.
+pub async fn saved_mappings(store: &Store, org: OrgId) -> Result<Vec<ColumnMapping>, WebError> {
+    let mut out = Vec::new();
+    for saved in store.sheet_mappings(org).await? {
+        match serde_json::from_value::<ColumnMapping>(saved.mapping) {
+            Ok(m) if m.layout.as_deref() == Some(saved.layout.as_str()) => out.push(m),
+            Ok(_) => tracing::warn!(layout = %saved.layout, "a saved sheet mapping names another layout; skipped"),
+            Err(e) => tracing::warn!(layout = %saved.layout, error = %e, "a saved sheet mapping cannot be read; skipped"),
+        }
+    }
+    Ok(out)
+}
+
+/// A table to import with the mapping a person confirmed on the mapping step.
+#[derive(Debug, Clone, Copy)]
+pub struct MappedTable<'a> {
+    pub workbook: &'a Workbook,
+    pub mapping: &'a ColumnMapping,
+    pub header: &'a SheetHeader,
+    /// The file's name, for the journal.
+    pub source: &'a str,
+}
+
+/// Reads a table with its confirmed mapping and stores it as the organisation's catalog,
+/// saving the mapping for its layout in the same transaction, if `actor` may import catalogs.
+pub async fn import_mapped(
+    store: &Store,
+    library: &Library,
+    actor: &Actor,
+    table: MappedTable<'_>,
+    limits: &CatalogImportLimits,
+) -> Result<StoredCatalog, WebError> {
+    may_import(library, actor)?;
+    let header = table_header(table.header)?;
+    let def = mamori_interop::catalog_sheet::import_table(table.workbook, table.mapping, header, limits).map_err(|e| import_error(&e))?;
+    let layout = table.mapping.layout.clone().ok_or_else(|| WebError::internal("a confirmed mapping without its layout"))?;
+    let json = serde_json::to_value(table.mapping).map_err(|e| WebError::internal(e.to_string()))?;
+    store_catalog(store, actor, def, table.source, limits, Some(NewSheetMapping { layout, mapping: json })).await
+}
+
+fn may_import(library: &Library, actor: &Actor) -> Result<(), WebError> {
+    if authorize(library, actor, Action::CatalogImport, &Resource::Organisation(actor.org)) != Decision::Allow {
+        return Err(WebError::forbidden());
+    }
+    Ok(())
 }
 
 /// Checks a catalog and stores it as the organisation's, if `actor` may import catalogs.
@@ -206,13 +276,22 @@ pub async fn import_catalog(
     source: &str,
     limits: &CatalogImportLimits,
 ) -> Result<StoredCatalog, WebError> {
-    if authorize(library, actor, Action::CatalogImport, &Resource::Organisation(actor.org)) != Decision::Allow {
-        return Err(WebError::forbidden());
-    }
+    may_import(library, actor)?;
+    store_catalog(store, actor, def, source, limits, None).await
+}
+
+async fn store_catalog(
+    store: &Store,
+    actor: &Actor,
+    def: CatalogDef,
+    source: &str,
+    limits: &CatalogImportLimits,
+    mapping: Option<NewSheetMapping>,
+) -> Result<StoredCatalog, WebError> {
     let catalog = Catalog::check(def, &limits.catalog_limits()).map_err(|e| WebError::new(ErrorKind::Invalid, e.text()))?;
     let ctx = Ctx { org: actor.org, actor: Some(actor.person), role: None, at: OffsetDateTime::now_utc() };
     let (key, edition) = (catalog.key().to_string(), catalog.edition().to_string());
-    match store.import_catalog(&ctx, uuid::Uuid::now_v7(), Arc::new(catalog), source).await {
+    match store.import_catalog_with_mapping(&ctx, uuid::Uuid::now_v7(), Arc::new(catalog), source, mapping.as_ref()).await {
         Err(e) if e.is_unique_violation() => Err(WebError::new(
             ErrorKind::Stale,
             Text::new(

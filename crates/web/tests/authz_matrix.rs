@@ -7,8 +7,8 @@
 //! Each probe signs in afresh (signing out is one of the routes) and sends a minimal valid
 //! request, so that the outcome is the authorisation decision, not a validation error:
 //! records, people and import rows name the 営業部 of the prober's own organisation; the
-//! stateful targets (a token to revoke, a role to grant or withdraw, an import batch) are
-//! prepared before each probe.
+//! stateful targets (a token to revoke, a role to grant or withdraw, an import batch, a table
+//! waiting on the catalog mapping step) are prepared before each probe.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed expectation is the test failing
 
@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use mamori_core::ids::{OrgId, RecordId, TokenId};
 use mamori_core::library::RoleKey;
 use mamori_core::person::RoleAssignment;
-use mamori_store::{Ctx, ImportBatch};
+use mamori_store::{Ctx, ImportBatch, NewCatalogUpload};
 use serde_json::json;
 use support::{TestApp, asset_fields, asset_input, csrf_of, location};
 use time::OffsetDateTime;
@@ -73,6 +73,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/catalogs/compare",                                  "in   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   403  ok"),
     ("GET", "/catalogs/import",                                   "in   ok   403  403  403  403  403  403   403   403  403  403  ok"),
     ("POST", "/catalogs/import",                                  "in   ok   403  403  403  403  403  403   403   403  403  403  ok"),
+    ("GET", "/catalog-imports/{upload}",                          "in   ok   403  403  403  403  403  403   403   403  403  403  ok"),
+    ("POST", "/catalog-imports/{upload}",                         "in   ok   403  403  403  403  403  403   403   403  403  403  ok"),
     ("GET", "/catalogs/{catalog}/{edition}",                      "in   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   403  ok"),
     ("GET", "/catalogs/{catalog}/{edition}/{ref}",                "in   ok   ok   ok   ok   ok   ok   ok    ok    ok   ok   403  ok"),
     ("GET", "/assessments",                                       "in   ok   ok   ok   ok   ok   ok   403   403   403  ok   403  ok"),
@@ -259,11 +261,29 @@ impl Matrix<'_> {
             app.store.save_import_batch(p.org, p.id, &batch, &pending, OffsetDateTime::now_utc()).await.unwrap();
         }
 
+        // A table the prober uploaded for a catalog import, waiting on the mapping step.
+        let upload = uuid::Uuid::now_v7().simple().to_string();
+        let catalog_key = format!("probe-{}-{upload}", role.replace('_', "-"));
+        if path.starts_with("/catalog-imports/")
+            && let Some(p) = person
+        {
+            let csv = "No.,要求事項\n1,プローブ\n";
+            let staged = NewCatalogUpload {
+                id: &upload,
+                file_name: "probe.csv",
+                content: csv.as_bytes(),
+                fields: &json!({"key": catalog_key, "name": "", "edition": ""}),
+                at: OffsetDateTime::now_utc(),
+            };
+            app.store.save_catalog_upload(p.org, p.id, &staged).await.unwrap();
+        }
+
         let (catalog, edition, node) = target.catalog;
         let url = app.url(
             &path
                 .replace("{register}", "information_assets")
                 .replace("{batch}", &batch)
+                .replace("{upload}", &upload)
                 .replace("{id}", &id)
                 .replace("{catalog}", catalog)
                 .replace("{edition}", edition)
@@ -323,6 +343,14 @@ impl Matrix<'_> {
                     .part("file", reqwest::multipart::Part::bytes(oscal.to_string().into_bytes()).file_name("probe.json"));
                 client.post(&url).multipart(form)
             }
+            // The mapping step confirmed as proposed: No. and the text.
+            ("POST", "/catalog-imports/{upload}") => client.post(&url).form(&with_csrf(&[
+                ("sheet", "CSV"),
+                ("header_row", "1"),
+                ("role-1", "ref"),
+                ("role-2", "text"),
+                ("key", &catalog_key),
+            ])),
             ("POST", "/assessments") => {
                 let unit = sales.to_string();
                 client.post(&url).form(&with_csrf(&[

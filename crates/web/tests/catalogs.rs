@@ -237,6 +237,22 @@ async fn an_organisation_fills_in_the_abs_rules_from_its_own_copy() {
     ];
     let response = upload(&app, &ciso, &csrf, "abs-rules.csv", csv.into_bytes(), &extra).await;
     assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+    // The mapping step proposes No. and the text (要求事項 holds the rule, there being no
+    // 達成条件 column); confirmed as proposed.
+    let step = support::location(&response).unwrap();
+    let (status, mapping) = page(&ciso, app.url(&step)).await;
+    assert_eq!(status, 200);
+    assert_eq!(support::selected_roles(&mapping), ["ref", "text"]);
+    let mut form = vec![
+        ("csrf", csrf.clone()),
+        ("sheet", support::hidden_value(&mapping, "sheet")),
+        ("header_row", support::hidden_value(&mapping, "header_row")),
+        ("role-1", "ref".into()),
+        ("role-2", "text".into()),
+    ];
+    form.extend(extra[1..].iter().map(|(k, v)| (*k, v.to_string())));
+    let response = ciso.post(app.url(&step)).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
 
     // The organisation's people read the text; the list shows its copy, once.
     let (employee, _) = app.login_as("emp_sales").await;

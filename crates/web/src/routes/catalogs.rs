@@ -429,7 +429,7 @@ pub async fn compare(State(state): State<AppState>, viewer: Viewer, Query(query)
 
 #[derive(Template)]
 #[template(path = "catalog_import.html")]
-struct ImportPage {
+pub(super) struct ImportPage {
     t: Tr,
     nav: Nav,
     csrf: String,
@@ -443,7 +443,7 @@ struct ImportPage {
     name: String,
 }
 
-async fn import_page(
+pub(super) async fn import_page(
     state: &AppState,
     viewer: &Viewer,
     errors: Vec<String>,
@@ -471,8 +471,9 @@ pub async fn import_form(State(state): State<AppState>, viewer: Viewer) -> Resul
     Ok(render(&import_page(&state, &viewer, Vec::new(), &Default::default()).await?))
 }
 
-/// Imports an uploaded catalog as the organisation's and shows it; a file that cannot be read
-/// is shown again with its error and where it is, and nothing is written.
+/// Imports an uploaded catalog as the organisation's and shows it; a table (xlsx or CSV other
+/// than Mamori's own workbook and CISO Assistant's) goes to the mapping step first. A file that
+/// cannot be read is shown again with its error and where it is, and nothing is written.
 pub async fn import(State(state): State<AppState>, viewer: Viewer, multipart: axum::extract::Multipart) -> Result<Response, WebError> {
     use axum::response::IntoResponse;
     let upload = super::transfer::read_upload(multipart, state.config.max_import_bytes).await?;
@@ -509,15 +510,21 @@ pub async fn import(State(state): State<AppState>, viewer: Viewer, multipart: ax
             }
             _ => None,
         };
+        if format == catalogs_io::CatalogFormat::Sheet
+            && let Some(workbook) = catalogs_io::table_workbook(&upload.bytes, &limits)?
+        {
+            return super::catalog_mapping::start(&state, &viewer, &upload, &workbook).await;
+        }
         let field = |k: &str| upload.fields.get(k).cloned().unwrap_or_default();
         let sheet = catalogs_io::SheetHeader { key: field("key"), edition: field("edition"), name: field("name") };
         let mut def = catalogs_io::read_catalog(format, &upload.bytes, base.as_ref().map(|b| b.def()), &sheet, &limits)?;
         def.set_edition(upload.fields.get("edition").map(String::as_str).unwrap_or_default());
-        catalogs_io::import_catalog(&state.store, &state.library, &viewer.actor, def, &upload.filename, &limits).await
+        let stored = catalogs_io::import_catalog(&state.store, &state.library, &viewer.actor, def, &upload.filename, &limits).await?;
+        Ok(axum::response::Redirect::to(&format!("{}?imported=1", catalog_url(&stored.catalog))).into_response())
     }
     .await;
     match result {
-        Ok(stored) => Ok(axum::response::Redirect::to(&format!("{}?imported=1", catalog_url(&stored.catalog))).into_response()),
+        Ok(response) => Ok(response),
         Err(e)
             if matches!(
                 e.kind,

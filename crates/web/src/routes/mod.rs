@@ -6,6 +6,7 @@
 mod account;
 mod api;
 mod assessments;
+mod catalog_mapping;
 mod catalogs;
 mod forms;
 mod people;
@@ -89,6 +90,8 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (route("GET", "/catalogs/compare", A(Action::CatalogView)), get(catalogs::compare)),
         (route("GET", "/catalogs/import", A(Action::CatalogImport)), get(catalogs::import_form)),
         (route("POST", "/catalogs/import", A(Action::CatalogImport)), post(catalogs::import)),
+        (route("GET", "/catalog-imports/{upload}", A(Action::CatalogImport)), get(catalog_mapping::show)),
+        (route("POST", "/catalog-imports/{upload}", A(Action::CatalogImport)), post(catalog_mapping::confirm)),
         (route("GET", "/catalogs/{catalog}/{edition}", A(Action::CatalogView)), get(catalogs::show)),
         (route("GET", "/catalogs/{catalog}/{edition}/{ref}", A(Action::CatalogView)), get(catalogs::node)),
         (route("GET", "/assessments", A(Action::AssessmentView)), get(assessments::list)),

@@ -305,3 +305,23 @@ pub fn next_link(html: &str) -> Option<String> {
     let href = before.rsplit("href=\"").next()?.split('"').next()?;
     Some(href.replace("&amp;", "&").replace("&#38;", "&"))
 }
+
+/// The role selected for each column of a mapping page, in column order.
+pub fn selected_roles(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in 1.. {
+        let Some(start) = html.find(&format!("<select id=\"role-{c}\"")) else { break };
+        let select = &html[start..start + html[start..].find("</select>").unwrap()];
+        let marker = "\" selected>";
+        let at = select.find(marker).unwrap_or_else(|| panic!("column {c} has a selected role"));
+        out.push(select[..at].rsplit("value=\"").next().unwrap().to_string());
+    }
+    out
+}
+
+/// The value of the first input named `name` of a page (a hidden field of the mapping step).
+pub fn hidden_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = html.find(&marker).unwrap() + marker.len();
+    html[at..].split('"').next().unwrap().to_string()
+}
