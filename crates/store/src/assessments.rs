@@ -205,11 +205,23 @@ async fn read_items(conn: &mut AnyConnection, id: &str) -> Result<BTreeMap<Strin
     Ok(out)
 }
 
+/// The summary columns of an assessment row (written by `write_summary`).
+pub(crate) fn summary_from_row(row: &sqlx::any::AnyRow) -> Result<Summary, StoreError> {
+    let count = |name: &str| row.try_get::<i64, _>(name).map(|v| v.max(0) as usize);
+    let tenths: Option<i64> = row.try_get("score_tenths")?;
+    Ok(Summary {
+        items: count("items")?,
+        answered: count("answered")?,
+        gaps: count("gaps")?,
+        mandatory_gaps: count("mandatory_gaps")?,
+        approved: count("approved")?,
+        score: tenths.map(|t| t as f64 / 10.0),
+    })
+}
+
 fn row_to_assessment(row: &sqlx::any::AnyRow) -> Result<AssessmentRow, StoreError> {
     let document: String = row.try_get("document")?;
     let doc: AssessmentDoc = serde_json::from_str(&document).map_err(|e| StoreError::Corrupt(format!("assessment: {e}")))?;
-    let count = |name: &str| row.try_get::<i64, _>(name).map(|v| v.max(0) as usize);
-    let tenths: Option<i64> = row.try_get("score_tenths")?;
     let time = |name: &str| -> Result<OffsetDateTime, StoreError> {
         let text: String = row.try_get(name)?;
         time_text::from_text(&text).ok_or_else(|| StoreError::Corrupt(format!("assessment {name}")))
@@ -219,14 +231,7 @@ fn row_to_assessment(row: &sqlx::any::AnyRow) -> Result<AssessmentRow, StoreErro
         org: OrgId::parse(&row.try_get::<String, _>("org_id")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         version: row.try_get("version")?,
         doc,
-        summary: Summary {
-            items: count("items")?,
-            answered: count("answered")?,
-            gaps: count("gaps")?,
-            mandatory_gaps: count("mandatory_gaps")?,
-            approved: count("approved")?,
-            score: tenths.map(|t| t as f64 / 10.0),
-        },
+        summary: summary_from_row(row)?,
         created_at: time("created_at")?,
         created_by: person_id(row.try_get("created_by")?),
         updated_at: time("updated_at")?,

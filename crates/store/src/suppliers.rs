@@ -57,13 +57,11 @@ pub(crate) type OverviewCache = std::collections::HashMap<OrgId, (i64, Arc<Suppl
 
 fn sent_from_row(row: &sqlx::any::AnyRow) -> Result<SentAssessment, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("sent assessment {what}"));
-    let count = |name: &str| row.try_get::<i64, _>(name).map(|v| v.max(0) as usize);
     let state: String = row.try_get("state")?;
     let due = match row.try_get::<Option<String>, _>("due_on")? {
         None => None,
         Some(text) => Some(Date::parse(&text, DATE).map_err(|_| corrupt("due date"))?),
     };
-    let tenths: Option<i64> = row.try_get("score_tenths")?;
     Ok(SentAssessment {
         id: row.try_get("id")?,
         org: OrgId::parse(&row.try_get::<String, _>("org_id")?)?,
@@ -71,14 +69,7 @@ fn sent_from_row(row: &sqlx::any::AnyRow) -> Result<SentAssessment, StoreError> 
         period: row.try_get("period")?,
         state: AssessmentState::parse(&state).ok_or_else(|| corrupt("state"))?,
         due,
-        summary: Summary {
-            items: count("items")?,
-            answered: count("answered")?,
-            gaps: count("gaps")?,
-            mandatory_gaps: count("mandatory_gaps")?,
-            approved: count("approved")?,
-            score: tenths.map(|t| t as f64 / 10.0),
-        },
+        summary: crate::assessments::summary_from_row(row)?,
         reminded_at: row.try_get::<Option<String>, _>("reminded_at")?.and_then(|t| time_text::from_text(&t)),
     })
 }

@@ -254,8 +254,8 @@ pub async fn import_package(
     Ok(store.import_submission(buyer, &supplier_ctx, sub).await?)
 }
 
-/// What the checklist page says of packaging: whether it may be made, and the key's
-/// fingerprint to give the customer.
+/// Whether the checklist page offers the package: a submitted assessment, for someone who may
+/// manage it.
 pub fn may_package(library: &Library, actor: &Actor, loaded: &Loaded) -> bool {
     loaded.row.doc.is_shared() && authorize(library, actor, Action::AssessmentManage, &loaded.resource()) == Decision::Allow
 }
