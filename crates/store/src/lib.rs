@@ -50,6 +50,7 @@ pub use sheet_mappings::{NewSheetMapping, SheetMapping};
 pub use submissions::{ImportedSubmission, SigningKey};
 pub use suppliers::{SentAssessment, SupplierFinding, SupplierOverview};
 pub use verify::{OrgVerification, VerifyReport};
+pub use writer::WriterStats;
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,6 +23,8 @@
 use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use mamori_core::ids::OrgId;
 use mamori_core::journal::ChainHead;
@@ -96,20 +98,39 @@ struct Pending {
     reply: oneshot::Sender<Output>,
 }
 
+/// What the group writer has done since the store was opened: how many groups, how large, and
+/// where their time went. The benchmarks print it (`appends`); nothing decides on it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WriterStats {
+    pub groups: u64,
+    pub commands: u64,
+    pub largest_group: u64,
+    /// Taking a connection and `BEGIN IMMEDIATE`.
+    pub begin_time: Duration,
+    /// The commands themselves, their savepoints included.
+    pub commands_time: Duration,
+    /// The search-table changes written at the end of each group.
+    pub search_time: Duration,
+    /// `COMMIT`: the WAL write, its fsync, and any checkpoint SQLite runs then.
+    pub commit_time: Duration,
+}
+
 /// The handle of the SQLite writer task.
 #[derive(Clone)]
 pub(crate) struct GroupWriter {
     queue: mpsc::Sender<Pending>,
     /// Valid only inside commands that this writer runs.
     pub(crate) group: GroupState,
+    stats: Arc<Mutex<WriterStats>>,
 }
 
 impl GroupWriter {
     pub(crate) fn start(pool: AnyPool) -> GroupWriter {
         let (queue, receiver) = mpsc::channel(4 * MAX_GROUP);
         let group = GroupState::default();
-        tokio::spawn(run(pool, receiver, group.clone()));
-        GroupWriter { queue, group }
+        let stats = Arc::new(Mutex::new(WriterStats::default()));
+        tokio::spawn(run(pool, receiver, group.clone(), stats.clone()));
+        GroupWriter { queue, group, stats }
     }
 }
 
@@ -157,7 +178,7 @@ async fn insert_search(conn: &mut AnyConnection, rows: Vec<(i64, String)>) -> Re
     q.execute(&mut *conn).await.map(|_| ())
 }
 
-async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>, state: GroupState) {
+async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>, state: GroupState, stats: Arc<Mutex<WriterStats>>) {
     while let Some(first) = receiver.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -167,19 +188,46 @@ async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>, state: GroupS
             }
         }
         state.reset();
-        commit_group(&pool, group, &state).await;
+        let size = group.len() as u64;
+        let phases = commit_group(&pool, group, &state).await;
         state.reset();
+        if let Ok(mut stats) = stats.lock() {
+            stats.groups += 1;
+            stats.commands += size;
+            stats.largest_group = stats.largest_group.max(size);
+            stats.begin_time += phases.begin;
+            stats.commands_time += phases.commands;
+            stats.search_time += phases.search;
+            stats.commit_time += phases.commit;
+        }
     }
 }
 
-async fn commit_group(pool: &AnyPool, group: Vec<Pending>, state: &GroupState) {
+/// Where one group's time went (see [`WriterStats`]).
+#[derive(Default)]
+struct Phases {
+    begin: Duration,
+    commands: Duration,
+    search: Duration,
+    commit: Duration,
+}
+
+async fn commit_group(pool: &AnyPool, group: Vec<Pending>, state: &GroupState) -> Phases {
+    let mut phases = Phases::default();
+    let started = Instant::now();
     let mut conn = match pool.acquire().await {
         Ok(c) => c,
-        Err(e) => return fail_all(group, &e.to_string()),
+        Err(e) => {
+            fail_all(group, &e.to_string());
+            return phases;
+        }
     };
     if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
-        return fail_all(group, &e.to_string());
+        fail_all(group, &e.to_string());
+        return phases;
     }
+    phases.begin = started.elapsed();
+    let started = Instant::now();
     let mut outcomes = Vec::with_capacity(group.len());
     // Each command runs inside its own savepoint; ending one savepoint and opening the next is
     // one round trip.
@@ -212,10 +260,16 @@ async fn commit_group(pool: &AnyPool, group: Vec<Pending>, state: &GroupState) {
         };
         outcomes.push((pending.reply, outcome));
     }
-    let committed = match apply_search(&mut conn, state.take_search()).await {
+    phases.commands = started.elapsed();
+    let started = Instant::now();
+    let searched = apply_search(&mut conn, state.take_search()).await;
+    phases.search = started.elapsed();
+    let started = Instant::now();
+    let committed = match searched {
         Ok(()) => conn.execute("COMMIT").await.map(|_| ()),
         Err(e) => Err(e),
     };
+    phases.commit = started.elapsed();
     match committed {
         Ok(_) => {
             for (reply, outcome) in outcomes {
@@ -233,6 +287,7 @@ async fn commit_group(pool: &AnyPool, group: Vec<Pending>, state: &GroupState) {
             }
         }
     }
+    phases
 }
 
 fn fail_all(group: Vec<Pending>, detail: &str) {
@@ -242,6 +297,11 @@ fn fail_all(group: Vec<Pending>, detail: &str) {
 }
 
 impl Store {
+    /// The group writer's counters (SQLite only), for the benchmarks.
+    pub fn writer_stats(&self) -> Option<WriterStats> {
+        self.writer.as_ref().and_then(|w| w.stats.lock().ok().map(|s| *s))
+    }
+
     /// Runs one command in a transaction: alone on PostgreSQL, grouped with others on SQLite.
     /// The closure gets the connection of that transaction; it must do all of the command's
     /// writes through it, starting with the chain-head lock if it appends to the journal.
