@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Assessment benchmarks (release build, SQLite, this machine; not a test, not run in CI), on a
 # buyer with 1,500 suppliers each answering Kubota's 153 items (bench/src/bin/suppliers.rs):
-#   1. the buyer's dashboard (/suppliers): oha, 50 concurrent clients for SECONDS: p50, p99, rps;
+#   1. the buyer's dashboard (/suppliers): oha, 50 concurrent clients for SECONDS: p50, p99, rps,
+#      both as fast as the server answers (closed loop) and at 1,000 requests/s (as issue 2's list
+#      page is measured; latency with coordinated omission corrected);
 #   2. one supplier's checklist page (/assessments/ID, 153 items): oha, one client: p50, p99;
 #   3. exporting a filled 153-item customer workbook in seed 004's layout
 #      (/assessments/ID/workbook.xlsx): oha, one client: p50, p99.
@@ -102,6 +104,7 @@ print(json.dumps({'bench': '$name', 'p50_ms': round(p['p50'] * 1000, 2), 'p99_ms
 }
 echo "[" > "$out"
 measure dashboard_1500 "$buyer" "$dashboard" -z "${seconds}s" -c 50
+measure dashboard_1500_at_1000 "$buyer" "$dashboard" -z "${seconds}s" -c 50 -q 1000 --latency-correction
 measure supplier_checklist_153 "$supplier" "$checklist" -n 500 -c 1
 measure workbook_export_153 "$ciso" "$export_url" -n 200 -c 1
 rss=$(ps -o rss= -p $server | tr -d ' ')
@@ -116,7 +119,7 @@ def med(bench, key):
     values = [r[key] for r in runs if r["bench"] == bench]
     return statistics.median(values) if values else None
 medians = {}
-for b in ["dashboard_1500", "supplier_checklist_153", "workbook_export_153"]:
+for b in ["dashboard_1500", "dashboard_1500_at_1000", "supplier_checklist_153", "workbook_export_153"]:
     for k in ["p50_ms", "p99_ms", "requests_per_second"]:
         medians[f"{b}_{k}"] = med(b, k)
 medians["server_rss_mb_after"] = round(rss / 1024)

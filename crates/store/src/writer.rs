@@ -28,7 +28,8 @@ use std::time::{Duration, Instant};
 
 use mamori_core::ids::OrgId;
 use mamori_core::journal::ChainHead;
-use sqlx::{AnyConnection, AnyPool, Executor};
+use sqlx::any::AnyConnectOptions;
+use sqlx::{AnyConnection, Connection, Executor};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{Store, StoreError};
@@ -98,6 +99,12 @@ struct Pending {
     reply: oneshot::Sender<Output>,
 }
 
+enum Message {
+    Command(Pending),
+    /// Close the writer's connection (it opens again at the next command); answered when done.
+    Close(oneshot::Sender<()>),
+}
+
 /// What the group writer has done since the store was opened: how many groups, how large, and
 /// where their time went. The benchmarks print it (`appends`); nothing decides on it.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -118,19 +125,31 @@ pub struct WriterStats {
 /// The handle of the SQLite writer task.
 #[derive(Clone)]
 pub(crate) struct GroupWriter {
-    queue: mpsc::Sender<Pending>,
+    queue: mpsc::Sender<Message>,
     /// Valid only inside commands that this writer runs.
     pub(crate) group: GroupState,
     stats: Arc<Mutex<WriterStats>>,
 }
 
 impl GroupWriter {
-    pub(crate) fn start(pool: AnyPool) -> GroupWriter {
+    /// Starts the writer task. It keeps one connection of its own, opened with `options` and
+    /// set up by `setup` (the store's durability settings and the writer's page cache), so the
+    /// index pages it changes stay in its cache from one group to the next.
+    pub(crate) fn start(options: AnyConnectOptions, setup: &'static str) -> GroupWriter {
         let (queue, receiver) = mpsc::channel(4 * MAX_GROUP);
         let group = GroupState::default();
         let stats = Arc::new(Mutex::new(WriterStats::default()));
-        tokio::spawn(run(pool, receiver, group.clone(), stats.clone()));
+        tokio::spawn(run(options, setup, receiver, group.clone(), stats.clone()));
         GroupWriter { queue, group, stats }
+    }
+
+    /// Closes the writer's connection, so that the last connection to close can checkpoint the
+    /// WAL into the database file.
+    pub(crate) async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.queue.send(Message::Close(done)).await.is_ok() {
+            let _ = closed.await;
+        }
     }
 }
 
@@ -178,27 +197,76 @@ async fn insert_search(conn: &mut AnyConnection, rows: Vec<(i64, String)>) -> Re
     q.execute(&mut *conn).await.map(|_| ())
 }
 
-async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>, state: GroupState, stats: Arc<Mutex<WriterStats>>) {
-    while let Some(first) = receiver.recv().await {
+async fn connect(options: &AnyConnectOptions, setup: &'static str) -> Result<AnyConnection, sqlx::Error> {
+    let mut conn = AnyConnection::connect_with(options).await?;
+    conn.execute(setup).await?;
+    Ok(conn)
+}
+
+async fn run(
+    options: AnyConnectOptions,
+    setup: &'static str,
+    mut receiver: mpsc::Receiver<Message>,
+    state: GroupState,
+    stats: Arc<Mutex<WriterStats>>,
+) {
+    let mut conn: Option<AnyConnection> = None;
+    while let Some(message) = receiver.recv().await {
+        let first = match message {
+            Message::Command(pending) => pending,
+            Message::Close(done) => {
+                if let Some(c) = conn.take() {
+                    let _ = c.close().await;
+                }
+                let _ = done.send(());
+                continue;
+            }
+        };
         let mut group = vec![first];
+        let mut close = None;
         while group.len() < MAX_GROUP {
             match receiver.try_recv() {
-                Ok(p) => group.push(p),
+                Ok(Message::Command(p)) => group.push(p),
+                Ok(Message::Close(done)) => {
+                    close = Some(done);
+                    break;
+                }
                 Err(_) => break,
             }
         }
-        state.reset();
-        let size = group.len() as u64;
-        let phases = commit_group(&pool, group, &state).await;
-        state.reset();
-        if let Ok(mut stats) = stats.lock() {
-            stats.groups += 1;
-            stats.commands += size;
-            stats.largest_group = stats.largest_group.max(size);
-            stats.begin_time += phases.begin;
-            stats.commands_time += phases.commands;
-            stats.search_time += phases.search;
-            stats.commit_time += phases.commit;
+        if conn.is_none() {
+            match connect(&options, setup).await {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    fail_all(group, &e.to_string());
+                    group = Vec::new();
+                }
+            }
+        }
+        if let (Some(c), false) = (conn.as_mut(), group.is_empty()) {
+            state.reset();
+            let size = group.len() as u64;
+            let (phases, healthy) = commit_group(c, group, &state).await;
+            state.reset();
+            if !healthy {
+                // A connection that could not begin or end a transaction is not trusted again.
+                conn = None;
+            }
+            if let Ok(mut stats) = stats.lock() {
+                stats.groups += 1;
+                stats.commands += size;
+                stats.largest_group = stats.largest_group.max(size);
+                stats.begin_time += phases.begin;
+                stats.commands_time += phases.commands;
+                stats.search_time += phases.search;
+                stats.commit_time += phases.commit;
+            }
+        }
+        if let Some(done) = close {
+            if let Some(c) = conn.take() {
+                let _ = c.close().await;
+            }
+            let _ = done.send(());
         }
     }
 }
@@ -212,19 +280,13 @@ struct Phases {
     commit: Duration,
 }
 
-async fn commit_group(pool: &AnyPool, group: Vec<Pending>, state: &GroupState) -> Phases {
+/// Runs and commits one group; false when the connection failed to begin or end the transaction.
+async fn commit_group(conn: &mut AnyConnection, group: Vec<Pending>, state: &GroupState) -> (Phases, bool) {
     let mut phases = Phases::default();
     let started = Instant::now();
-    let mut conn = match pool.acquire().await {
-        Ok(c) => c,
-        Err(e) => {
-            fail_all(group, &e.to_string());
-            return phases;
-        }
-    };
     if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
         fail_all(group, &e.to_string());
-        return phases;
+        return (phases, false);
     }
     phases.begin = started.elapsed();
     let started = Instant::now();
@@ -237,7 +299,7 @@ async fn commit_group(pool: &AnyPool, group: Vec<Pending>, state: &GroupState) -
         let mark = state.mark();
         let outcome = match &open_savepoint {
             Err(e) => Err(StoreError::CommitFailed(e.clone())),
-            Ok(()) => (pending.job)(&mut conn).await,
+            Ok(()) => (pending.job)(&mut *conn).await,
         };
         if outcome.is_err() {
             // Its savepoint is rolled back below, and with it any head it moved and any search
@@ -262,7 +324,7 @@ async fn commit_group(pool: &AnyPool, group: Vec<Pending>, state: &GroupState) -
     }
     phases.commands = started.elapsed();
     let started = Instant::now();
-    let searched = apply_search(&mut conn, state.take_search()).await;
+    let searched = apply_search(&mut *conn, state.take_search()).await;
     phases.search = started.elapsed();
     let started = Instant::now();
     let committed = match searched {
@@ -270,6 +332,7 @@ async fn commit_group(pool: &AnyPool, group: Vec<Pending>, state: &GroupState) -
         Err(e) => Err(e),
     };
     phases.commit = started.elapsed();
+    let healthy = committed.is_ok();
     match committed {
         Ok(_) => {
             for (reply, outcome) in outcomes {
@@ -287,7 +350,7 @@ async fn commit_group(pool: &AnyPool, group: Vec<Pending>, state: &GroupState) -
             }
         }
     }
-    phases
+    (phases, healthy)
 }
 
 fn fail_all(group: Vec<Pending>, detail: &str) {
@@ -321,7 +384,11 @@ impl Store {
                 let job: Job =
                     Box::new(move |conn| Box::pin(async move { command(conn).await.map(|v| Box::new(v) as Box<dyn Any + Send>) }));
                 let (reply, answer) = oneshot::channel();
-                writer.queue.send(Pending { job, reply }).await.map_err(|_| StoreError::CommitFailed("the writer has stopped".into()))?;
+                writer
+                    .queue
+                    .send(Message::Command(Pending { job, reply }))
+                    .await
+                    .map_err(|_| StoreError::CommitFailed("the writer has stopped".into()))?;
                 let value = answer.await.map_err(|_| StoreError::CommitFailed("the writer has stopped".into()))??;
                 value.downcast::<T>().map(|b| *b).map_err(|_| StoreError::CommitFailed("unexpected result type".into()))
             }
