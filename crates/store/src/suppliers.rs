@@ -48,6 +48,27 @@ pub struct SentAssessment {
 pub struct SupplierOverview {
     pub suppliers: Vec<Organisation>,
     pub sent: Vec<SentAssessment>,
+    /// The periods of `sent`, each once, in the order they first appear (newest first).
+    pub periods: Vec<String>,
+    /// For each of `suppliers` (same positions), the index in `sent` of the latest assessment
+    /// sent to it, of any period.
+    pub latest: Vec<Option<usize>>,
+}
+
+impl SupplierOverview {
+    /// An overview of these suppliers and assessments (newest first), with its two look-ups.
+    pub fn new(suppliers: Vec<Organisation>, sent: Vec<SentAssessment>) -> SupplierOverview {
+        let mut periods: Vec<String> = Vec::new();
+        let mut first_sent = std::collections::HashMap::new();
+        for (i, a) in sent.iter().enumerate() {
+            if !periods.contains(&a.period) {
+                periods.push(a.period.clone());
+            }
+            first_sent.entry(a.org).or_insert(i);
+        }
+        let latest = suppliers.iter().map(|s| first_sent.get(&s.id).copied()).collect();
+        SupplierOverview { suppliers, sent, periods, latest }
+    }
 }
 
 /// Buyers whose overview is kept in memory at most; past it the cache starts again.
@@ -139,7 +160,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         let sent = rows.iter().map(sent_from_row).collect::<Result<Vec<_>, _>>()?;
-        let overview = Arc::new(SupplierOverview { suppliers, sent });
+        let overview = Arc::new(SupplierOverview::new(suppliers, sent));
         if let Ok(mut cache) = self.overview_cache.lock() {
             if cache.len() >= OVERVIEWS_KEPT {
                 cache.clear();

@@ -4,7 +4,7 @@
 //! catalog, reminders (in the supplier's pages and by e-mail), and a supplier's カルテ: its
 //! assessment history, inspections and findings. Scores and gaps show once a supplier submits.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -104,24 +104,24 @@ type Standing<'a> = (&'a Organisation, Option<&'a SentAssessment>);
 
 /// The suppliers the filters keep, by name, with the periods to choose from.
 fn standings<'a>(overview: &'a SupplierOverview, query: &DashboardQuery, today: time::Date) -> (Vec<Standing<'a>>, Vec<String>) {
-    let mut periods: Vec<String> = Vec::new();
-    for a in &overview.sent {
-        if !periods.contains(&a.period) {
-            periods.push(a.period.clone());
+    // Newest first: the first match per supplier is its latest. Without a period the overview
+    // already knows it.
+    let mut of_period: HashMap<OrgId, &SentAssessment> = HashMap::new();
+    if !query.period.is_empty() {
+        for a in overview.sent.iter().filter(|a| a.period == query.period) {
+            of_period.entry(a.org).or_insert(a);
         }
     }
-    // Newest first: the first match per supplier is its latest.
-    let mut latest: BTreeMap<OrgId, &SentAssessment> = BTreeMap::new();
-    for a in &overview.sent {
-        if query.period.is_empty() || a.period == query.period {
-            latest.entry(a.org).or_insert(a);
-        }
-    }
+    let latest = |position: usize, org: &OrgId| match query.period.is_empty() {
+        true => overview.latest.get(position).copied().flatten().and_then(|i| overview.sent.get(i)),
+        false => of_period.get(org).copied(),
+    };
     let q = query.q.trim().to_lowercase();
     let kept = overview
         .suppliers
         .iter()
-        .map(|s| (s, latest.get(&s.id).copied()))
+        .enumerate()
+        .map(|(position, s)| (s, latest(position, &s.id)))
         .filter(|(s, _)| q.is_empty() || s.name.to_lowercase().contains(&q) || s.slug.contains(&q))
         .filter(|(_, a)| match query.state.as_str() {
             "" => true,
@@ -131,7 +131,7 @@ fn standings<'a>(overview: &'a SupplierOverview, query: &DashboardQuery, today: 
         .filter(|(_, a)| query.overdue.is_empty() || a.is_some_and(|a| a.state.is_overdue(a.due, today)))
         .filter(|(_, a)| query.gaps.is_empty() || a.is_some_and(|a| a.state.is_shared() && a.summary.mandatory_gaps > 0))
         .collect();
-    (kept, periods)
+    (kept, overview.periods.clone())
 }
 
 /// What the dashboard counts over every supplier the filters keep (not only the page shown).
@@ -176,6 +176,9 @@ struct DashboardPage {
     total: usize,
     submitted: usize,
     overdue_count: usize,
+    /// Labels repeated on every line, looked up once.
+    overdue_label: String,
+    remind_label: String,
     page: usize,
     pages: usize,
     previous_url: Option<String>,
@@ -232,6 +235,8 @@ async fn dashboard_page(
         total: counts.total,
         submitted: counts.submitted,
         overdue_count: counts.overdue,
+        overdue_label: t.get("supplier-overdue"),
+        remind_label: t.get("supplier-remind"),
         page,
         pages,
         previous_url: (page > 1).then(|| page_url(page - 1)),
