@@ -212,9 +212,8 @@ pub fn build(mut manifest: Manifest, files: Vec<(ManifestFile, Vec<u8>)>, pkcs8:
     manifest.public_key = hex::encode(pair.public_key().as_ref());
     manifest.files =
         files.iter().map(|(f, bytes)| ManifestFile { sha256: sha256_hex(bytes), size: bytes.len() as u64, ..f.clone() }).collect();
-    for f in &manifest.files {
-        check_name(&f.path)?;
-    }
+    // What open would refuse is not signed.
+    check_manifest_files(&manifest)?;
     let text = serde_json::to_vec_pretty(&manifest).map_err(|e| PackageError::BadManifest(e.to_string()))?;
     let signature = hex::encode(pair.sign(&text).as_ref());
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -243,6 +242,30 @@ fn check_name(name: &str) -> Result<(), PackageError> {
         || name.chars().any(char::is_control)
         || name.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..");
     if bad { Err(PackageError::UnsafeName(name.chars().take(80).collect())) } else { Ok(()) }
+}
+
+/// What a manifest must say of its own files, checked by [`build`] before signing and by [`open`]
+/// after the signature: every path safe, listed once and not the manifest's or the signature's
+/// own; every file an answer or the workbook names is listed.
+fn check_manifest_files(manifest: &Manifest) -> Result<(), PackageError> {
+    let mut paths = std::collections::BTreeSet::new();
+    for f in &manifest.files {
+        check_name(&f.path)?;
+        if f.path == MANIFEST || f.path == SIGNATURE || !paths.insert(f.path.as_str()) {
+            return Err(PackageError::Duplicate(f.path.clone()));
+        }
+    }
+    for answer in &manifest.answers {
+        if let Some(missing) = answer.files.iter().find(|p| !paths.contains(p.as_str())) {
+            return Err(PackageError::BadManifest(format!("answer {} names {missing}, which is not in the package", answer.ref_id)));
+        }
+    }
+    if let Some(w) = &manifest.workbook
+        && !paths.contains(w.as_str())
+    {
+        return Err(PackageError::BadManifest(format!("the workbook {w} is not in the package")));
+    }
+    Ok(())
 }
 
 /// Opens and verifies a package.
@@ -296,9 +319,9 @@ pub fn open(bytes: &[u8], limits: &PackageLimits) -> Result<Opened, PackageError
     if manifest.format != FORMAT {
         return Err(PackageError::BadManifest(format!("format {:?}", manifest.format.chars().take(40).collect::<String>())));
     }
+    check_manifest_files(&manifest)?;
     let mut files = BTreeMap::new();
     for f in &manifest.files {
-        check_name(&f.path)?;
         let content = entries.remove(&f.path).ok_or_else(|| PackageError::Missing(f.path.clone()))?;
         if content.len() as u64 != f.size || sha256_hex(&content) != f.sha256.to_ascii_lowercase() {
             return Err(PackageError::Changed(f.path.clone()));
@@ -309,16 +332,6 @@ pub fn open(bytes: &[u8], limits: &PackageLimits) -> Result<Opened, PackageError
     }
     if let Some(extra) = entries.keys().next() {
         return Err(PackageError::Unlisted(extra.clone()));
-    }
-    for answer in &manifest.answers {
-        if let Some(missing) = answer.files.iter().find(|p| !files.contains_key(*p)) {
-            return Err(PackageError::BadManifest(format!("answer {} names {missing}, which is not in the package", answer.ref_id)));
-        }
-    }
-    if let Some(w) = &manifest.workbook
-        && !files.contains_key(w)
-    {
-        return Err(PackageError::BadManifest(format!("the workbook {w} is not in the package")));
     }
     Ok(Opened { manifest, files, manifest_sha256: sha256_hex(&text) })
 }
@@ -456,5 +469,24 @@ mod tests {
         assert_eq!(open(&good, &tight).unwrap_err(), PackageError::TooLarge("manifest"));
         assert!(matches!(open(b"not a zip", &limits), Err(PackageError::NotAPackage(_))));
         assert!(PackageError::BadSignature.text().ja.contains("改ざん"));
+    }
+
+    /// Found by the fuzz target: `build` signed a manifest whose answer names evidence that is
+    /// not in the package, which `open` then refused. What open refuses, build does not sign.
+    #[test]
+    fn a_manifest_that_would_not_open_is_not_signed() {
+        let key = generate_key().unwrap();
+        let file = ManifestFile { path: "evidence/1-規程.pdf".into(), name: "規程.pdf".into(), sha256: String::new(), size: 0 };
+        let mut dangling = manifest();
+        dangling.answers[0].files = vec!["evidence/0-規程.pdf".into()];
+        assert!(matches!(build(dangling, vec![(file.clone(), b"%PDF".to_vec())], &key), Err(PackageError::BadManifest(_))));
+        let mut no_workbook = manifest();
+        no_workbook.workbook = Some("workbook.xlsx".into());
+        assert!(matches!(build(no_workbook, vec![(file.clone(), b"%PDF".to_vec())], &key), Err(PackageError::BadManifest(_))));
+        let twice = vec![(file.clone(), b"%PDF".to_vec()), (file.clone(), b"%PDF".to_vec())];
+        assert_eq!(build(manifest(), twice, &key).unwrap_err(), PackageError::Duplicate("evidence/1-規程.pdf".into()));
+        let own = ManifestFile { path: MANIFEST.into(), ..file };
+        assert_eq!(build(manifest(), vec![(own, b"{}".to_vec())], &key).unwrap_err(), PackageError::Duplicate(MANIFEST.into()));
+        assert!(open(&package(&key), &PackageLimits::default()).is_ok());
     }
 }
