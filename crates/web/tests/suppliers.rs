@@ -176,16 +176,26 @@ async fn a_buyer_sends_a_checklist_follows_up_and_reads_only_what_was_submitted(
     let mut probes = 0;
     for (who, client, token, other) in [("s2", &s2, &s2_csrf, &a1), ("s1", &s1, &s1_csrf, &a2)] {
         let base = format!("/assessments/{other}");
-        let gets = [base.clone(), format!("{base}/compare?with={other}"), format!("{base}/items/1"), format!("{base}/evidence/{evidence}")];
+        let gets = [
+            base.clone(),
+            format!("{base}/compare?with={other}"),
+            format!("{base}/items/1"),
+            format!("{base}/evidence/{evidence}"),
+            format!("{base}/workbook.xlsx"),
+            format!("{base}/report.pdf"),
+            format!("{base}/package.zip"),
+        ];
         for path in gets {
             let status = client.get(app.url(&path)).send().await.unwrap().status().as_u16();
             assert!(status == 404 || status == 403, "{who} GET {path}: {status}");
             probes += 1;
         }
-        let posts: [(String, Vec<(&str, &str)>); 4] = [
+        let posts: [(String, Vec<(&str, &str)>); 6] = [
             (format!("{base}/items/1/answer"), vec![("csrf", token), ("version", ""), ("value", "done")]),
             (format!("{base}/items/1/approve"), vec![("csrf", token)]),
+            (format!("{base}/items/1/action"), vec![("csrf", token), ("action", "規程を改訂する"), ("owner", ""), ("due", "2027-03-31")]),
             (format!("{base}/assign"), vec![("csrf", token), ("group", "L1"), ("assignee", "")]),
+            (format!("{base}/actions"), vec![("csrf", token), ("owner", ""), ("due", "2027-03-31")]),
             (format!("{base}/transition"), vec![("csrf", token), ("version", "1"), ("transition", "request_review")]),
         ];
         for (path, fields) in posts {
