@@ -5,7 +5,7 @@
 //! buyer confirms the fingerprint the supplier gave it) and creates the submitted assessment in
 //! the supplier's organisation, as if it had been answered here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use mamori_core::Text;
 use mamori_core::assessment::{self, AnswerInput, Answerer, AssessmentDoc, AssessmentState, ItemState};
@@ -112,6 +112,25 @@ pub async fn package(store: &Store, library: &Library, actor: &Actor, ctx: &Ctx,
     Ok((format!("submission-{}.zip", loaded.row.id), bytes))
 }
 
+/// The bounds of a package upload: the package's own defaults, the whole package no smaller than
+/// one evidence file may be.
+pub fn package_limits(max_evidence_bytes: usize) -> PackageLimits {
+    PackageLimits { max_bytes: PackageLimits::default().max_bytes.max(max_evidence_bytes), ..Default::default() }
+}
+
+/// Whether `actor` may import packages from `supplier`: forbidden without the right to oversee
+/// suppliers, not found for an organisation that is not one of its suppliers. Checked before an
+/// upload is read, and again by [`import_package`].
+pub async fn may_import(store: &Store, library: &Library, actor: &Actor, supplier: OrgId) -> Result<(), WebError> {
+    if authorize(library, actor, Action::SupplierOversee, &Resource::Organisation(actor.org)) != Decision::Allow {
+        return Err(WebError::forbidden());
+    }
+    if !store.is_supplier(actor.org, supplier).await? {
+        return Err(WebError::not_found());
+    }
+    Ok(())
+}
+
 /// A package as the buyer uploads it on a supplier's カルテ.
 #[derive(Debug, Clone, Copy)]
 pub struct PackageUpload<'a> {
@@ -133,14 +152,8 @@ pub async fn import_package(
     max_evidence_bytes: usize,
 ) -> Result<AssessmentRow, WebError> {
     let PackageUpload { supplier, bytes, fingerprint: typed_fingerprint } = *upload;
-    if authorize(library, actor, Action::SupplierOversee, &Resource::Organisation(actor.org)) != Decision::Allow {
-        return Err(WebError::forbidden());
-    }
-    if !store.is_supplier(actor.org, supplier).await? {
-        return Err(WebError::not_found());
-    }
-    let limits = PackageLimits { max_bytes: PackageLimits::default().max_bytes.max(max_evidence_bytes), ..Default::default() };
-    let opened = submission::open(bytes, &limits).map_err(|e| WebError::new(ErrorKind::Invalid, e.text()))?;
+    may_import(store, library, actor, supplier).await?;
+    let opened = submission::open(bytes, &package_limits(max_evidence_bytes)).map_err(|e| WebError::new(ErrorKind::Invalid, e.text()))?;
     let fingerprint = opened.fingerprint();
     let m = &opened.manifest;
     match store.pinned_key(actor.org, supplier).await? {
@@ -191,7 +204,7 @@ pub async fn import_package(
     };
     doc.check().map_err(|e| WebError::new(ErrorKind::Invalid, e.text()))?;
     let items = assessment::scope_items(&catalog.catalog, None);
-    let known: BTreeMap<&str, ()> = items.iter().map(|n| (n.ref_id.as_str(), ())).collect();
+    let known: BTreeSet<&str> = items.iter().map(|n| n.ref_id.as_str()).collect();
     // Evidence files, each checked as an upload here would be.
     let mut evidence_of_path: BTreeMap<String, String> = BTreeMap::new();
     let mut files = Vec::new();
@@ -209,7 +222,7 @@ pub async fn import_package(
     let mut states: BTreeMap<String, ItemState> = BTreeMap::new();
     let mut links = Vec::new();
     for a in &m.answers {
-        if !known.contains_key(a.ref_id.as_str()) {
+        if !known.contains(a.ref_id.as_str()) {
             return Err(refused(
                 format!("要求事項 {} はカタログにありません。", a.ref_id.chars().take(40).collect::<String>()),
                 format!("Requirement {} is not in the catalog.", a.ref_id.chars().take(40).collect::<String>()),

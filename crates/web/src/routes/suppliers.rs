@@ -560,12 +560,9 @@ pub async fn import_package(
     Path(id): Path<String>,
     multipart: axum::extract::Multipart,
 ) -> Result<Response, WebError> {
-    viewer.authorize(Action::SupplierOversee, &Resource::Organisation(viewer.org()))?;
     let supplier = OrgId::parse(&id).map_err(|_| WebError::not_found())?;
-    if !state.store.is_supplier(viewer.org(), supplier).await? {
-        return Err(WebError::not_found());
-    }
-    let limit = mamori_interop::submission::PackageLimits::default().max_bytes.max(state.config.max_evidence_bytes);
+    crate::submissions_io::may_import(&state.store, &state.library, &viewer.actor, supplier).await?;
+    let limit = crate::submissions_io::package_limits(state.config.max_evidence_bytes).max_bytes;
     let upload = super::transfer::read_upload(multipart, limit).await?;
     check_form_token(&viewer, &upload.csrf)?;
     let ctx = viewer.ctx(Action::SupplierOversee);
