@@ -49,6 +49,11 @@ pub struct NewPerson {
 const PERSON_COLUMNS: &str =
     "id, org_id, email, display_name, lang, must_change_password, failed_attempts, locked_until, active, password_hash";
 
+/// A role assignment as `role_assignments` stores it: an empty unit is organisation-wide.
+pub(crate) fn role_assignment(role: &str, unit: &str) -> Result<RoleAssignment, StoreError> {
+    Ok(RoleAssignment { role: RoleKey::parse(role)?, unit: if unit.is_empty() { None } else { Some(UnitId::parse(unit)?) } })
+}
+
 pub(crate) fn person_from_row(row: &sqlx::any::AnyRow) -> Result<SignInRecord, StoreError> {
     let id: String = row.try_get("id")?;
     let org: String = row.try_get("org_id")?;
@@ -208,7 +213,7 @@ impl Store {
             .map(|row| {
                 let role: String = row.try_get("role")?;
                 let unit: String = row.try_get("unit_id")?;
-                Ok(RoleAssignment { role: RoleKey::parse(&role)?, unit: if unit.is_empty() { None } else { Some(UnitId::parse(&unit)?) } })
+                role_assignment(&role, &unit)
             })
             .collect()
     }
@@ -224,10 +229,7 @@ impl Store {
                 let person: String = row.try_get("person_id")?;
                 let role: String = row.try_get("role")?;
                 let unit: String = row.try_get("unit_id")?;
-                Ok((
-                    PersonId::parse(&person)?,
-                    RoleAssignment { role: RoleKey::parse(&role)?, unit: if unit.is_empty() { None } else { Some(UnitId::parse(&unit)?) } },
-                ))
+                Ok((PersonId::parse(&person)?, role_assignment(&role, &unit)?))
             })
             .collect()
     }

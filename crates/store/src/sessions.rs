@@ -3,6 +3,7 @@
 
 use mamori_core::ids::{OrgId, PersonId, TokenId};
 use mamori_core::journal::EventKind;
+use mamori_core::person::RoleAssignment;
 use serde_json::json;
 use sqlx::Row;
 use time::OffsetDateTime;
@@ -28,6 +29,15 @@ impl std::fmt::Debug for SessionRow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionRow").field("org", &self.org).field("person", &self.person).field("csrf_token", &"***").finish()
     }
+}
+
+/// A signed-in request's session, person, organisation and roles (`Store::signed_in`).
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub session: SessionRow,
+    pub person: crate::Person,
+    pub organisation: crate::Organisation,
+    pub roles: Vec<RoleAssignment>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,25 +83,24 @@ fn token_from_row(row: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
 }
 
 impl Store {
-    /// The live session with this token hash together with its person and organisation, in one
-    /// query (every signed-in request starts here).
-    pub async fn signed_in(
-        &self,
-        token_hash: &str,
-        now: OffsetDateTime,
-    ) -> Result<Option<(SessionRow, crate::Person, crate::Organisation)>, StoreError> {
-        let row = sqlx::query(
+    /// The live session with this token hash together with its person, their organisation and
+    /// their roles, in one query (every signed-in request starts here): one row per role held,
+    /// or one row with no role.
+    pub async fn signed_in(&self, token_hash: &str, now: OffsetDateTime) -> Result<Option<SignedIn>, StoreError> {
+        let rows = sqlx::query(
             "SELECT s.csrf_token, s.expires_at, p.id AS id, p.org_id AS org_id, p.email, p.display_name, p.lang, p.must_change_password, \
-             p.failed_attempts, p.locked_until, p.active, p.password_hash, o.slug AS o_slug, o.name AS o_name, o.settings AS o_settings \
+             p.failed_attempts, p.locked_until, p.active, p.password_hash, o.slug AS o_slug, o.name AS o_name, o.settings AS o_settings, \
+             ra.role AS ra_role, ra.unit_id AS ra_unit \
              FROM sessions s JOIN people p ON p.id = s.person_id AND p.org_id = s.org_id JOIN organisations o ON o.id = s.org_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2",
+             LEFT JOIN role_assignments ra ON ra.org_id = s.org_id AND ra.person_id = s.person_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 ORDER BY ra.role, ra.unit_id",
         )
         .bind(token_hash.to_string())
         .bind(time_text::to_text(now))
-        .fetch_optional(self.pool())
+        .fetch_all(self.pool())
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let person = crate::people::person_from_row(&row)?.person;
+        let Some(row) = rows.first() else { return Ok(None) };
+        let person = crate::people::person_from_row(row)?.person;
         let expires: String = row.try_get("expires_at")?;
         let settings: String = row.try_get("o_settings")?;
         let session = SessionRow {
@@ -106,7 +115,13 @@ impl Store {
             name: row.try_get("o_name")?,
             settings: serde_json::from_str(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         };
-        Ok(Some((session, person, organisation)))
+        let mut roles = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let Some(role) = row.try_get::<Option<String>, _>("ra_role")? else { continue };
+            let unit: Option<String> = row.try_get("ra_unit")?;
+            roles.push(crate::people::role_assignment(&role, unit.as_deref().unwrap_or_default())?);
+        }
+        Ok(Some(SignedIn { session, person, organisation, roles }))
     }
 
     /// The live session with this token hash, if any (expired sessions are treated as absent).

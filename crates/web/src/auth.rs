@@ -14,7 +14,7 @@ use mamori_core::authz::{Action, Decision, Resource, Visibility, authorize, visi
 use mamori_core::ids::OrgId;
 use mamori_core::journal::sha256_hex;
 use mamori_core::library::RoleKey;
-use mamori_core::person::Actor;
+use mamori_core::person::{Actor, RoleAssignment};
 use mamori_store::{Ctx, Organisation, Person};
 use time::OffsetDateTime;
 
@@ -167,18 +167,18 @@ impl Viewer {
     }
 }
 
-/// Completes a viewer from its person and organisation: their roles and language.
-async fn viewer_of(
+/// Completes a viewer from its person, organisation and roles: their language.
+fn viewer_of(
     state: &AppState,
     person: Person,
     organisation: Organisation,
+    roles: Vec<RoleAssignment>,
     credential: Credential,
     headers: &HeaderMap,
 ) -> Result<Viewer, WebError> {
     if !person.active {
         return Err(WebError::not_signed_in());
     }
-    let roles = state.store.roles_of(person.org, person.id).await?;
     let lang = person.lang.unwrap_or_else(|| request_lang(headers));
     Ok(Viewer {
         actor: Actor { org: person.org, person: person.id, roles },
@@ -214,13 +214,14 @@ impl FromRequestParts<AppState> for Viewer {
             let token = state.store.use_api_token(&secret_hash(bearer), now).await?.ok_or_else(WebError::not_signed_in)?;
             let person = state.store.person(token.org, token.person).await?.ok_or_else(WebError::not_signed_in)?;
             let organisation = state.store.organisation(token.org).await?;
-            viewer_of(state, person, organisation, Credential::ApiToken, &parts.headers).await?
+            let roles = state.store.roles_of(person.org, person.id).await?;
+            viewer_of(state, person, organisation, roles, Credential::ApiToken, &parts.headers)?
         } else {
             let token = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(WebError::not_signed_in)?;
             let token_hash = secret_hash(&token);
-            let (session, person, organisation) = state.store.signed_in(&token_hash, now).await?.ok_or_else(WebError::not_signed_in)?;
-            let credential = Credential::Session { token_hash, csrf: session.csrf_token };
-            let viewer = viewer_of(state, person, organisation, credential, &parts.headers).await?;
+            let signed_in = state.store.signed_in(&token_hash, now).await?.ok_or_else(WebError::not_signed_in)?;
+            let credential = Credential::Session { token_hash, csrf: signed_in.session.csrf_token };
+            let viewer = viewer_of(state, signed_in.person, signed_in.organisation, signed_in.roles, credential, &parts.headers)?;
             if viewer.person.must_change_password && !allowed_before_password_change(parts.uri.path()) {
                 return Err(WebError::forbidden().with_redirect("/account/password"));
             }

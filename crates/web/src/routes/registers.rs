@@ -294,9 +294,9 @@ pub async fn list(
     let params = ListParams::parse(&pairs);
     let visibility = viewer.visibility(register.key());
     let (sort_key, order) = params.sort_key();
-    let page = state.store.list_records(&params.query(register, &visibility, PAGE_SIZE)).await?;
-    let docs: Vec<&Map<String, Value>> = page.rows.iter().map(|r| &r.fields).collect();
     let columns_keys = register.list_columns();
+    let page = state.store.list_summaries(&params.query(register, &visibility, PAGE_SIZE), &columns_keys).await?;
+    let docs: Vec<&Map<String, Value>> = page.rows.iter().map(|r| &r.fields).collect();
     let names = names_for(&state, &viewer, register, &columns_keys, &docs).await?;
     let columns = columns_keys
         .iter()
