@@ -164,6 +164,47 @@ async fn people_roles_and_unique_email() {
 }
 
 #[tokio::test]
+async fn a_session_reads_its_person_organisation_and_every_role() {
+    for e in engines().await {
+        let fx = fixture(&e.store, "s").await;
+        let (director, nobody) = (new_id(PersonId::from_uuid), new_id(PersonId::from_uuid));
+        let two_roles = vec![
+            RoleAssignment { role: RoleKey::parse("department_head").unwrap(), unit: Some(fx.unit_b) },
+            RoleAssignment { role: RoleKey::parse("employee").unwrap(), unit: Some(fx.unit_a) },
+        ];
+        for (id, local, roles) in [(director, "dir", two_roles.clone()), (nobody, "none", vec![])] {
+            let person = NewPerson {
+                id,
+                email: Email::parse(&format!("{local}@s.example")).unwrap(),
+                display_name: local.into(),
+                password_hash: "x".into(),
+                must_change_password: false,
+                roles,
+            };
+            e.store.create_person(&ctx(fx.org, None), &person).await.unwrap();
+        }
+        let now = OffsetDateTime::now_utc();
+        for (person, expected) in [(director, two_roles.clone()), (nobody, vec![]), (fx.ciso.person, fx.ciso.roles.clone())] {
+            let session = mamori_store::NewSession {
+                token_hash: format!("hash-{person}"),
+                csrf_token: format!("csrf-{person}"),
+                expires_at: now + time::Duration::hours(1),
+            };
+            e.store.record_sign_in_success(&ctx(fx.org, Some(person)), person, &session).await.unwrap();
+            let signed_in = e.store.signed_in(&session.token_hash, now).await.unwrap().expect("a live session");
+            assert_eq!(signed_in.person.id, person, "{}", e.name);
+            assert_eq!(signed_in.organisation.id, fx.org, "{}", e.name);
+            assert_eq!(signed_in.session.csrf_token, session.csrf_token, "{}", e.name);
+            assert_eq!(signed_in.roles, expected, "{}: every role, in role order, and none for a person without one", e.name);
+            assert_eq!(signed_in.roles, e.store.roles_of(fx.org, person).await.unwrap(), "{}", e.name);
+            let later = now + time::Duration::hours(2);
+            assert!(e.store.signed_in(&session.token_hash, later).await.unwrap().is_none(), "{}: an expired session is absent", e.name);
+        }
+        assert!(e.store.signed_in("no such hash", now).await.unwrap().is_none(), "{}", e.name);
+    }
+}
+
+#[tokio::test]
 async fn record_lifecycle_with_history_and_stale_versions() {
     for e in engines().await {
         let fx = fixture(&e.store, "r").await;
