@@ -12,6 +12,7 @@
 #   bash bench/assessments.sh [RUNS] [SECONDS] [SUPPLIERS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 runs=${1:-5}
 seconds=${2:-20}
 suppliers=${3:-1500}
@@ -67,18 +68,10 @@ $bin checklist answer "$workbook" --from "$work/answers.csv" "${as[@]}" --json
 port=18098
 $bin serve --data "$work/data" --listen 127.0.0.1:$port >/dev/null 2>&1 &
 server=$!
-for _ in $(seq 1 120); do curl -fs -o /dev/null http://127.0.0.1:$port/login && break; sleep 0.5; done
-session_of() { # email -> session cookie value
-  local jar=$work/jar-$1
-  local csrf
-  csrf=$(curl -s -c "$jar" -b "$jar" http://127.0.0.1:$port/login | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//;s/"//')
-  curl -s -c "$jar" -b "$jar" -o /dev/null --data-urlencode "csrf=$csrf" --data-urlencode "email=$1" --data-urlencode "password=$password" \
-    http://127.0.0.1:$port/login
-  awk '$6 == "mamori_session" { print $7 }' "$jar"
-}
-buyer=$(session_of buyer@bench.example)
-supplier=$(session_of supplier@bench.example)
-ciso=$(session_of ciso@bench.example)
+wait_for_login $port
+buyer=$(sign_in $port buyer@bench.example "$password" "$work/jar-buyer")
+supplier=$(sign_in $port supplier@bench.example "$password" "$work/jar-supplier")
+ciso=$(sign_in $port ciso@bench.example "$password" "$work/jar-ciso")
 dashboard="http://127.0.0.1:$port/suppliers"
 checklist="http://127.0.0.1:$port/assessments/$supplier_assessment"
 export_url="http://127.0.0.1:$port/assessments/$workbook/workbook.xlsx"

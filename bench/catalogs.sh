@@ -11,6 +11,7 @@
 #   bash bench/catalogs.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 runs=${1:-5}
 command -v oha >/dev/null || cargo install oha --locked -q
 cargo build --release -q -p mamori
@@ -75,12 +76,8 @@ done
 $bin catalog import "$work/tree1200.json" "${as[@]}" --edition tree --json > /dev/null
 $bin serve --data "$work/data" --listen 127.0.0.1:$port >/dev/null 2>&1 &
 server=$!
-for _ in $(seq 1 60); do curl -fs -o /dev/null http://127.0.0.1:$port/login && break; sleep 0.5; done
-jar=$work/jar
-csrf=$(curl -s -c "$jar" -b "$jar" http://127.0.0.1:$port/login | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//;s/"//')
-curl -s -c "$jar" -b "$jar" -o /dev/null --data-urlencode "csrf=$csrf" --data-urlencode "email=ciso@demo.mamori.example" \
-  --data-urlencode "password=Mamori-Demo-2026!" http://127.0.0.1:$port/login
-session=$(awk '$6 == "mamori_session" { print $7 }' "$jar")
+wait_for_login $port 60
+session=$(sign_in $port ciso@demo.mamori.example 'Mamori-Demo-2026!' "$work/jar")
 url="http://127.0.0.1:$port/catalogs/bench-tree/tree"
 lines=$(curl -s -H "Cookie: mamori_session=$session" "$url" | grep -c '<li class="d' || true)
 echo "tree page lists $lines nodes"

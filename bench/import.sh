@@ -5,6 +5,7 @@
 # bench/results/import-TIMESTAMP.json.   bash bench/import.sh [RUNS] [ROWS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 runs=${1:-5}
 rows=${2:-10000}
 cargo build --release -q -p mamori
@@ -26,11 +27,9 @@ for run in $(seq 1 "$runs"); do
   port=18095
   ./target/release/mamori demo --data "$data" --listen 127.0.0.1:$port >/dev/null 2>&1 &
   server=$!
-  for _ in $(seq 1 60); do curl -fs -o /dev/null http://127.0.0.1:$port/login && break; sleep 0.5; done
+  wait_for_login $port 60
   jar=$(mktemp)
-  csrf=$(curl -s -c "$jar" -b "$jar" http://127.0.0.1:$port/login | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//;s/"//')
-  curl -s -c "$jar" -b "$jar" -o /dev/null --data-urlencode "csrf=$csrf" --data-urlencode "email=ciso@demo.mamori.example" \
-    --data-urlencode "password=Mamori-Demo-2026!" http://127.0.0.1:$port/login
+  sign_in $port ciso@demo.mamori.example 'Mamori-Demo-2026!' "$jar" >/dev/null
   csrf=$(curl -s -b "$jar" http://127.0.0.1:$port/registers/information_assets/import | grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"//')
   start=$(date +%s.%N)
   curl -s -b "$jar" -o "$data/preview.html" -F "csrf=$csrf" -F "file=@$csv;filename=assets.csv" http://127.0.0.1:$port/registers/information_assets/import

@@ -7,6 +7,7 @@
 # request (server total, all threads) and writes the callgrind profile to /tmp/mamori-callgrind.out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 requests=${1:-400}
 command -v valgrind >/dev/null || apt-get install -y -qq valgrind >/dev/null
 [ -f bench/data/large/mamori.db ] || { echo "bench/data/large is missing: run bench/run.sh first" >&2; exit 1; }
@@ -19,13 +20,8 @@ valgrind --tool=callgrind --callgrind-out-file=/tmp/mamori-callgrind.out --instr
   ./target/release/mamori serve --data "$work" --listen 127.0.0.1:$port >/tmp/mamori-callgrind-serve.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 300); do curl -fs -o /dev/null http://127.0.0.1:$port/login && break; sleep 1; done
-jar=$(mktemp)
-csrf=$(curl -s -c "$jar" -b "$jar" http://127.0.0.1:$port/login | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//;s/"//')
-curl -s -c "$jar" -b "$jar" -o /dev/null --data-urlencode "csrf=$csrf" --data-urlencode "email=ciso@bench.mamori.example" \
-  --data-urlencode "password=Bench-Password-2026!" http://127.0.0.1:$port/login
-session=$(awk '$6 == "mamori_session" { print $7 }' "$jar")
-[ -n "$session" ] || { echo "sign-in failed" >&2; exit 1; }
+wait_for_login $port 600
+session=$(sign_in $port ciso@bench.mamori.example 'Bench-Password-2026!' "$work/jar")
 url="http://127.0.0.1:$port/registers/information_assets?f.confidentiality=3&sort=name"
 # Warm up (page cache, statement caches), then count only the measured requests.
 callgrind_control -i on "$server" >/dev/null

@@ -13,6 +13,7 @@
 # Not a test and not run in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 runs=${1:-5}
 seconds=${2:-60}
 phases=${PHASES:-saturated fixed appends}
@@ -33,13 +34,8 @@ port=18090
 ./target/release/mamori serve --data "$data" --listen 127.0.0.1:$port >/tmp/mamori-bench-serve.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 60); do curl -fs -o /dev/null http://127.0.0.1:$port/login && break; sleep 1; done
-jar=$(mktemp)
-csrf=$(curl -s -c "$jar" -b "$jar" http://127.0.0.1:$port/login | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//;s/"//')
-curl -s -c "$jar" -b "$jar" -o /dev/null --data-urlencode "csrf=$csrf" --data-urlencode "email=ciso@bench.mamori.example" \
-  --data-urlencode "password=Bench-Password-2026!" http://127.0.0.1:$port/login
-session=$(awk '$6 == "mamori_session" { print $7 }' "$jar")
-[ -n "$session" ] || { echo "sign-in failed" >&2; exit 1; }
+wait_for_login $port
+session=$(sign_in $port ciso@bench.mamori.example 'Bench-Password-2026!' "$(mktemp)")
 url="http://127.0.0.1:$port/registers/information_assets?f.confidentiality=3&sort=name"
 rows=$(curl -s -H "Cookie: mamori_session=$session" "$url" | grep -c 'class="badge c3"' || true)
 echo "list page returns $rows rows"
