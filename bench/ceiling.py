@@ -4,10 +4,13 @@
 # synchronous=FULL in WAL, on a copy of the generated organisation. Variants take parts away
 # (slot indexes, savepoints, everything but the journal) to show where the time goes.
 #   python3 bench/ceiling.py DB GROUP SECONDS VARIANT
-# VARIANT: schema | no_savepoints | no_unused_slots | no_slots | journal_only
+# VARIANT: schema | random_ids | no_savepoints | no_unused_slots | no_slots | journal_only
+# Ids are time-ordered (UUIDv7, as Mamori makes them) except in random_ids (UUIDv4), which shows
+# what ordered keys save in the records, index and journal B-trees.
 # Prints one JSON line. Run it through bench/ceiling.sh (fresh copy per run, medians of 5).
 import hashlib
 import json
+import os
 import random
 import sqlite3
 import sys
@@ -21,6 +24,17 @@ UNUSED = ["record_index_t8", "record_index_n5", "record_index_n6"]
 drop = {"no_slots": SLOTS, "no_unused_slots": UNUSED}.get(variant, [])
 savepoints = variant != "no_savepoints"
 journal_only = variant == "journal_only"
+
+
+def uuid7():
+    """A UUIDv7: 48 bits of Unix milliseconds, then random bits, with version and variant set."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = value & ~(0xF << 76) | 0x7 << 76
+    value = value & ~(0x3 << 62) | 0x2 << 62
+    return str(uuid.UUID(int=value))
+
+
+new_id = (lambda: str(uuid.uuid4())) if variant == "random_ids" else uuid7
 
 c = sqlite3.connect(db, isolation_level=None)
 for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "cache_size=-65536"):
@@ -41,7 +55,7 @@ while time.time() - start < seconds:
     terms = []
     for _ in range(group):
         seq += 1
-        rid_uuid = str(uuid.uuid4())
+        rid_uuid = new_id()
         name = "資産 %08d" % random.randrange(10**8)
         unit = random.choice(units)
         doc = json.dumps({"computed": {"importance": 3}, "fields": {"name": name, "confidentiality": 3, "managing_unit": unit}}, ensure_ascii=False)

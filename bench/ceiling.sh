@@ -17,7 +17,7 @@ trap 'rm -rf "$work"' EXIT
 lines=()
 for i in $(seq 1 "$runs"); do
   # Variants alternate within each round, so a slow minute of the machine touches them all.
-  for variant in schema no_unused_slots no_savepoints no_slots journal_only; do
+  for variant in schema random_ids no_unused_slots no_savepoints no_slots journal_only; do
     for group in 25 100; do
       rm -rf "$work/db" && cp -r "$data" "$work/db"
       line=$(python3 bench/ceiling.py "$work/db/mamori.db" "$group" "$seconds" "$variant")
