@@ -216,9 +216,10 @@ impl From<mamori_store::StoreError> for UserError {
         tracing::debug!(error = %e, "store error");
         let text = e.text();
         match e {
-            mamori_store::StoreError::Database(_) | mamori_store::StoreError::Migrate(_) | mamori_store::StoreError::Corrupt(_) => {
-                UserError::new(format!("{} ({e})", text.ja), format!("{} ({e})", text.en))
-            }
+            mamori_store::StoreError::Database(_)
+            | mamori_store::StoreError::Sqlite(_)
+            | mamori_store::StoreError::Migrate(_)
+            | mamori_store::StoreError::Corrupt(_) => UserError::new(format!("{} ({e})", text.ja), format!("{} ({e})", text.en)),
             _ => UserError::new(text.ja, text.en),
         }
     }

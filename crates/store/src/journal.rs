@@ -4,6 +4,7 @@ use mamori_core::ids::PersonId;
 use mamori_core::journal::{ChainHead, EventDraft, EventHeader, SealedEvent, seal};
 use sqlx::{AnyConnection, Row};
 
+use crate::params::{Param, bind_all};
 use crate::writer::GroupState;
 use crate::{Store, StoreError};
 
@@ -37,9 +38,51 @@ pub(crate) async fn seal_at_head(
         return Ok(Vec::new());
     };
     let org = first.org;
-    let mut head = match group.and_then(|g| g.head(org)) {
+    let head = match group.and_then(|g| g.head(org)) {
         Some(head) => head,
         None => read_head(conn, org).await?,
+    };
+    seal_onto(head, drafts, group)
+}
+
+/// [`seal_at_head`] for a direct command of the SQLite group writer (writer.rs), on its own
+/// connection.
+pub(crate) fn seal_at_head_direct(
+    conn: &rusqlite::Connection,
+    drafts: Vec<EventDraft>,
+    group: &GroupState,
+) -> Result<Vec<SealedEvent>, StoreError> {
+    let Some(first) = drafts.first() else {
+        return Ok(Vec::new());
+    };
+    let org = first.org;
+    let head = match group.head(org) {
+        Some(head) => head,
+        None => {
+            let key = Param::text(org);
+            let found = conn
+                .prepare_cached(LOCK_HEAD)?
+                .query_row([&key], |row| Ok(ChainHead { seq: row.get(0)?, hash: row.get(1)? }))
+                .map(Some)
+                .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
+            match found {
+                Some(head) => head,
+                None => {
+                    let genesis = ChainHead::genesis();
+                    conn.prepare_cached(INSERT_HEAD)?.execute(rusqlite::params_from_iter(genesis_params(org, &genesis)))?;
+                    genesis
+                }
+            }
+        }
+    };
+    seal_onto(head, drafts, Some(group))
+}
+
+/// Seals `drafts` in order onto `head`; all must belong to the head's organisation.
+fn seal_onto(mut head: ChainHead, drafts: Vec<EventDraft>, group: Option<&GroupState>) -> Result<Vec<SealedEvent>, StoreError> {
+    let org = match drafts.first() {
+        Some(first) => first.org,
+        None => return Ok(Vec::new()),
     };
     let mut sealed_events = Vec::with_capacity(drafts.len());
     for draft in drafts {
@@ -58,22 +101,23 @@ pub(crate) async fn seal_at_head(
     Ok(sealed_events)
 }
 
+/// Locks an organisation's chain head and reads it (no row: the chain has not begun).
+const LOCK_HEAD: &str = "UPDATE journal_heads SET seq = seq WHERE org_id = $1 RETURNING seq, hash";
+/// Begins a chain at genesis.
+const INSERT_HEAD: &str = "INSERT INTO journal_heads (org_id, seq, hash) VALUES ($1, $2, $3)";
+
+fn genesis_params(org: mamori_core::ids::OrgId, genesis: &ChainHead) -> Vec<Param> {
+    vec![Param::text(org), Param::Int(genesis.seq), Param::text(&genesis.hash)]
+}
+
 /// Locks and reads an organisation's chain head, creating it at genesis for a new chain.
 async fn read_head(conn: &mut AnyConnection, org: mamori_core::ids::OrgId) -> Result<ChainHead, StoreError> {
-    let row = sqlx::query("UPDATE journal_heads SET seq = seq WHERE org_id = $1 RETURNING seq, hash")
-        .bind(org.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(LOCK_HEAD).bind(org.to_string()).fetch_optional(&mut *conn).await?;
     Ok(match row {
         Some(row) => ChainHead { seq: row.try_get("seq")?, hash: row.try_get("hash")? },
         None => {
             let genesis = ChainHead::genesis();
-            sqlx::query("INSERT INTO journal_heads (org_id, seq, hash) VALUES ($1, $2, $3)")
-                .bind(org.to_string())
-                .bind(genesis.seq)
-                .bind(genesis.hash.clone())
-                .execute(&mut *conn)
-                .await?;
+            bind_all(sqlx::query(INSERT_HEAD), genesis_params(org, &genesis)).execute(&mut *conn).await?;
             genesis
         }
     })
@@ -96,18 +140,25 @@ pub(crate) fn bind_event<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
     e: &SealedEvent,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    bind_all(q, event_params(e))
+}
+
+/// An event's ten values for [`INSERT_EVENT`], in order.
+pub(crate) fn event_params(e: &SealedEvent) -> Vec<Param> {
     let h: &EventHeader = &e.header;
     let kind = serde_json::to_value(h.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-    q.bind(e.org.to_string())
-        .bind(e.seq)
-        .bind(e.hash.clone())
-        .bind(e.header_bytes.clone())
-        .bind(e.payload_bytes.clone())
-        .bind(kind)
-        .bind(h.entity_type.clone())
-        .bind(h.entity_id.clone())
-        .bind(column_time(&h.at))
-        .bind(h.actor.map(|a| a.to_string()))
+    vec![
+        Param::text(e.org),
+        Param::Int(e.seq),
+        Param::text(&e.hash),
+        Param::text(&e.header_bytes),
+        Param::text(&e.payload_bytes),
+        Param::Text(Some(kind)),
+        Param::text(&h.entity_type),
+        Param::text(&h.entity_id),
+        Param::Text(Some(column_time(&h.at))),
+        Param::opt_text(h.actor),
+    ]
 }
 
 /// One event of an entity's history, with the actor's name resolved.

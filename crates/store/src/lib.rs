@@ -15,6 +15,7 @@ mod imports;
 mod journal;
 mod migrate;
 mod orgs;
+mod params;
 mod people;
 mod records;
 mod sessions;
@@ -160,10 +161,11 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FU
 /// instead of SQLite's 2 MiB, so the index pages that appends change stay in memory between
 /// groups and a group's changed pages are not spilled before its commit.
 ///
-/// Savepoint journals stay in a temporary file: in memory (`temp_store = MEMORY`) they made a
-/// small command about 10 % faster, but a large one (the generator's imports of 2,000 records)
-/// spent nearly all its time releasing statement savepoints, 200,000 assets taking over ten
-/// minutes instead of 90 s.
+/// Savepoint journals stay in a temporary file on this connection: in memory (`temp_store =
+/// MEMORY`) a large command (the generator's imports of 2,000 records) spent nearly all its time
+/// releasing statement savepoints, 200,000 assets taking over ten minutes instead of 90 s. The
+/// writer's direct connection, which runs only single-record commands, keeps them in memory
+/// (writer.rs, `connect_direct`).
 ///
 /// Checkpoints stay SQLite's own (at the commit that takes the WAL past 1,000 pages): a larger
 /// threshold, or a separate connection checkpointing after commits, measured no faster on this
@@ -203,7 +205,7 @@ impl Store {
             .connect_with(options.clone())
             .await
             .map_err(StoreError::from_connect)?;
-        let writer = Some(writer::GroupWriter::start(options, SQLITE_WRITER_SETUP));
+        let writer = Some(writer::GroupWriter::start(options, path.clone(), SQLITE_WRITER_SETUP));
         let store = Store {
             pool,
             backend: Backend::Sqlite,

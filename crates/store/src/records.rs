@@ -12,7 +12,7 @@ use mamori_core::CoreError;
 use mamori_core::authz::Visibility;
 use mamori_core::classification::Confidentiality;
 use mamori_core::ids::{OrgId, PersonId, RecordId, UnitId};
-use mamori_core::journal::EventKind;
+use mamori_core::journal::{EventDraft, EventKind};
 use mamori_core::register::{IndexValue, NUMBER_SLOTS, RegisterType, Slot, TEXT_SLOTS, ValidRecord};
 use serde_json::{Map, Value, json};
 use sqlx::any::AnyArguments;
@@ -20,6 +20,7 @@ use sqlx::{AnyConnection, Arguments, Row};
 use time::OffsetDateTime;
 
 use crate::journal::person_id;
+use crate::params::{Param, bind_all};
 use crate::writer::{GroupState, SearchOp};
 use crate::{Backend, Ctx, Store, StoreError, journal, time_text};
 
@@ -351,7 +352,7 @@ fn slots(valid: &ValidRecord) -> ([Option<String>; TEXT_SLOTS], [Option<f64>; NU
     (text, number)
 }
 
-/// Inserts a new record's current state: ten values bound by [`bind_record`] as `$1`..`$10`.
+/// Inserts a new record's current state: ten values ([`record_params`]) as `$1`..`$10`.
 const INSERT_RECORD: &str = "INSERT INTO records (id, org_id, register, version, title, classification, unit_id, owner_id, document, created_at, created_by, updated_at, updated_by) \
      VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $9, $10)";
 
@@ -377,31 +378,44 @@ fn shift_placeholders(sql: &str, by: usize) -> String {
     out
 }
 
-/// The index row on SQLite, after the event (`$1`..`$10`) and the record (`$11`..`$20`): id, classification, unit and owner
-/// from the record's values, then the scope at `$21`, text slots `$22`..`$29`, numbers `$30`..`$35`.
-const INSERT_INDEX_SQLITE_FROM_21: &str = "INSERT INTO record_index (id, scope, classification, unit_id, owner_id, t1, t2, t3, t4, t5, t6, t7, t8, n1, n2, n3, n4, n5, n6) \
-     VALUES ($11, $21, $15, $16, $17, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)";
+/// A new index row on SQLite: id, scope, classification, unit and owner, text slots
+/// `$6`..`$13`, numbers `$14`..`$19` ([`index_params`]); its rowid comes back for the search terms.
+const INSERT_INDEX_SQLITE: &str = "INSERT INTO record_index (id, scope, classification, unit_id, owner_id, t1, t2, t3, t4, t5, t6, t7, t8, n1, n2, n3, n4, n5, n6) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING rid";
 
-/// Binds a new record's ten values for [`INSERT_RECORD`].
-fn bind_record<'q>(
-    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    ctx: &Ctx,
-    register: &RegisterType,
-    id: RecordId,
-    valid: &ValidRecord,
-    doc: &Value,
-    at: &str,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    q.bind(id.to_string())
-        .bind(ctx.org.to_string())
-        .bind(register.key().to_string())
-        .bind(valid.title.clone())
-        .bind(valid.classification.level())
-        .bind(valid.unit.map(|u| u.to_string()))
-        .bind(valid.owner.map(|o| o.to_string()))
-        .bind(doc.to_string())
-        .bind(at.to_string())
-        .bind(ctx.actor.map(|a| a.to_string()))
+/// [`INSERT_INDEX_SQLITE`] on PostgreSQL, where the search terms (`$20`) live in the index row.
+const INSERT_INDEX_POSTGRES: &str = "INSERT INTO record_index (id, scope, classification, unit_id, owner_id, t1, t2, t3, t4, t5, t6, t7, t8, n1, n2, n3, n4, n5, n6, terms) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, to_tsvector('simple', $20)) RETURNING rid";
+
+/// A new record's ten values for [`INSERT_RECORD`], in order.
+fn record_params(ctx: &Ctx, register: &RegisterType, id: RecordId, valid: &ValidRecord, doc: &Value, at: &str) -> Vec<Param> {
+    vec![
+        Param::text(id),
+        Param::text(ctx.org),
+        Param::text(register.key()),
+        Param::text(&valid.title),
+        Param::Int(valid.classification.level()),
+        Param::opt_text(valid.unit),
+        Param::opt_text(valid.owner),
+        Param::text(doc),
+        Param::text(at),
+        Param::opt_text(ctx.actor),
+    ]
+}
+
+/// An index row's nineteen values for [`INSERT_INDEX_SQLITE`] (PostgreSQL adds the search terms).
+fn index_params(scope: i64, id: RecordId, valid: &ValidRecord) -> Vec<Param> {
+    let (text, number) = slots(valid);
+    let mut params = vec![
+        Param::text(id),
+        Param::Int(scope),
+        Param::Int(valid.classification.level()),
+        Param::opt_text(valid.unit),
+        Param::opt_text(valid.owner),
+    ];
+    params.extend(text.into_iter().map(Param::Text));
+    params.extend(number.into_iter().map(Param::Real));
+    params
 }
 
 /// A change to the SQLite search table: queued for the end of the group when the command runs
@@ -417,6 +431,41 @@ async fn write_search(conn: &mut AnyConnection, op: SearchOp, group: Option<&Gro
         }
         SearchOp::Delete { rid } => sqlx::query("DELETE FROM record_search WHERE rowid = $1").bind(rid).execute(&mut *conn).await?,
     };
+    Ok(())
+}
+
+/// The event of a new record (`RecordCreated`, or the kind an import gives).
+fn created_event(ctx: &Ctx, register: &RegisterType, id: RecordId, valid: &ValidRecord, kind: EventKind, doc: &Value) -> EventDraft {
+    ctx.event(
+        kind,
+        "record",
+        id,
+        json!({"register": register.key(), "version": 1, "before": Value::Null, "after": doc, "facts": facts(valid)}),
+    )
+}
+
+/// Creates a record as a direct command of the SQLite group writer (writer.rs): the same
+/// statements and values as [`Store::insert_record`], on the writer's own connection, with the
+/// search terms queued for the end of the group.
+fn insert_record_direct(
+    conn: &rusqlite::Connection,
+    group: &GroupState,
+    ctx: &Ctx,
+    register: &RegisterType,
+    scope: i64,
+    id: RecordId,
+    valid: &ValidRecord,
+) -> Result<(), StoreError> {
+    let doc = document(valid);
+    let sealed = journal::seal_at_head_direct(conn, vec![created_event(ctx, register, id, valid, EventKind::RecordCreated, &doc)], group)?;
+    let event = sealed.first().ok_or_else(|| StoreError::Corrupt("no event sealed".to_string()))?;
+    let at = time_text::to_text(ctx.at);
+    conn.prepare_cached(journal::INSERT_EVENT)?.execute(rusqlite::params_from_iter(journal::event_params(event)))?;
+    conn.prepare_cached(INSERT_RECORD)?.execute(rusqlite::params_from_iter(record_params(ctx, register, id, valid, &doc, &at)))?;
+    let rid: i64 = conn
+        .prepare_cached(INSERT_INDEX_SQLITE)?
+        .query_row(rusqlite::params_from_iter(index_params(scope, id, valid)), |row| row.get(0))?;
+    group.push_search(SearchOp::Insert { rid, terms: valid.search_terms.clone() });
     Ok(())
 }
 
@@ -445,8 +494,15 @@ impl Store {
     ) -> Result<RecordRow, StoreError> {
         let scope = self.scope(ctx.org, register.key()).await?;
         let (this, c, reg, v) = (self.clone(), ctx.clone(), register.clone(), valid.clone());
-        self.write(move |conn| Box::pin(async move { this.insert_record(conn, &c, &reg, scope, id, &v, EventKind::RecordCreated).await }))
+        if self.backend() == Backend::Sqlite {
+            // Directly on the group writer's own connection (writer.rs): no hand-over per statement.
+            self.write_direct(move |conn, group| insert_record_direct(conn, group, &c, &reg, scope, id, &v)).await?;
+        } else {
+            self.write(move |conn| {
+                Box::pin(async move { this.insert_record(conn, &c, &reg, scope, id, &v, EventKind::RecordCreated).await })
+            })
             .await?;
+        }
         // The row as written, without reading it back.
         let at = time_text::from_text(&time_text::to_text(ctx.at)).unwrap_or(ctx.at);
         Ok(RecordRow {
@@ -479,43 +535,28 @@ impl Store {
         kind: EventKind,
     ) -> Result<(), StoreError> {
         let doc = document(valid);
-        let sealed = journal::seal_at_head(
-            conn,
-            vec![ctx.event(
-                kind,
-                "record",
-                id,
-                json!({"register": register.key(), "version": 1, "before": Value::Null, "after": doc, "facts": facts(valid)}),
-            )],
-            self.group(),
-        )
-        .await?;
+        let sealed = journal::seal_at_head(conn, vec![created_event(ctx, register, id, valid, kind, &doc)], self.group()).await?;
         let event = sealed.first().ok_or_else(|| StoreError::Corrupt("no event sealed".to_string()))?;
         let at = time_text::to_text(ctx.at);
-        let (text, number) = slots(valid);
         if self.backend() == Backend::Sqlite {
             // One round trip: the event, the record and its index row; the search terms follow
             // at the end of the group (writer.rs).
             let sql = format!(
-                "{}; {}; {INSERT_INDEX_SQLITE_FROM_21} RETURNING rid",
+                "{}; {}; {}",
                 journal::INSERT_EVENT,
-                shift_placeholders(INSERT_RECORD, 10)
+                shift_placeholders(INSERT_RECORD, 10),
+                shift_placeholders(INSERT_INDEX_SQLITE, 20)
             );
-            let mut q = bind_record(journal::bind_event(sqlx::query(sqlx::AssertSqlSafe(sql)), event), ctx, register, id, valid, &doc, &at)
-                .bind(scope);
-            for t in text {
-                q = q.bind(t);
-            }
-            for n in number {
-                q = q.bind(n);
-            }
+            let mut params = journal::event_params(event);
+            params.extend(record_params(ctx, register, id, valid, &doc, &at));
+            params.extend(index_params(scope, id, valid));
             // fetch_all: sqlx's fetch_one stops at the first statement's (empty) result.
-            let rows = q.fetch_all(&mut *conn).await?;
+            let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params).fetch_all(&mut *conn).await?;
             let rid: i64 = rows.first().ok_or(StoreError::NotFound("index row"))?.try_get("rid")?;
             return write_search(conn, SearchOp::Insert { rid, terms: valid.search_terms.clone() }, self.group()).await;
         }
         journal::bind_event(sqlx::query(journal::INSERT_EVENT), event).execute(&mut *conn).await?;
-        bind_record(sqlx::query(INSERT_RECORD), ctx, register, id, valid, &doc, &at).execute(&mut *conn).await?;
+        bind_all(sqlx::query(INSERT_RECORD), record_params(ctx, register, id, valid, &doc, &at)).execute(&mut *conn).await?;
         self.write_index(conn, scope, id, valid, true, self.group()).await
     }
 
@@ -530,7 +571,6 @@ impl Store {
         is_new: bool,
         group: Option<&GroupState>,
     ) -> Result<(), StoreError> {
-        let (text, number) = slots(valid);
         if !is_new {
             let old = sqlx::query("SELECT rid FROM record_index WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *conn).await?;
             if let (Some(row), Backend::Sqlite) = (old, self.backend()) {
@@ -539,31 +579,15 @@ impl Store {
             }
             sqlx::query("DELETE FROM record_index WHERE id = $1").bind(id.to_string()).execute(&mut *conn).await?;
         }
-        let terms_sql = match self.backend() {
-            Backend::Sqlite => "NULL",
-            Backend::Postgres => "to_tsvector('simple', $20)",
+        let mut params = index_params(scope, id, valid);
+        let sql = match self.backend() {
+            Backend::Sqlite => INSERT_INDEX_SQLITE,
+            Backend::Postgres => {
+                params.push(Param::text(&valid.search_terms));
+                INSERT_INDEX_POSTGRES
+            }
         };
-        let sql = format!(
-            "INSERT INTO record_index (id, scope, classification, unit_id, owner_id, t1, t2, t3, t4, t5, t6, t7, t8, n1, n2, n3, n4, n5, n6{}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19{}) RETURNING rid",
-            if self.backend() == Backend::Postgres { ", terms" } else { "" },
-            if self.backend() == Backend::Postgres { format!(", {terms_sql}") } else { String::new() },
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id.to_string())
-            .bind(scope)
-            .bind(valid.classification.level())
-            .bind(valid.unit.map(|u| u.to_string()))
-            .bind(valid.owner.map(|o| o.to_string()));
-        for t in text {
-            q = q.bind(t);
-        }
-        for n in number {
-            q = q.bind(n);
-        }
-        if self.backend() == Backend::Postgres {
-            q = q.bind(valid.search_terms.clone());
-        }
+        let q = bind_all(sqlx::query(sql), params);
         let row = q.fetch_one(&mut *conn).await?;
         if self.backend() == Backend::Sqlite {
             let rid: i64 = row.try_get("rid")?;

@@ -13,6 +13,14 @@
 //! again. The cache is emptied before each group, after each failed command (whose savepoint
 //! rollback undid its appends) and after each commit.
 //!
+//! Commands come in two kinds. Most are async closures over sqlx's connection ([`Store::write`]).
+//! The hottest (creating one record) is a *direct* command ([`Store::write_direct`]): a plain
+//! function over the writer's own rusqlite connection to the same file, run on a blocking thread
+//! a whole group at a time; direct commands must be small (see [`connect_direct`]). A statement through sqlx's SQLite driver is a message to its
+//! connection thread and back (about 50 us on this 2-core machine, bench/README.md); a direct
+//! statement is a function call. Consecutive commands of one kind form a group; the two
+//! connections never hold a transaction at the same time, since this one writer runs both.
+//!
 //! Search terms (the FTS5 table `record_search`) are written once per group, after the last
 //! command and before the commit, outside every savepoint: FTS5 flushes its pending terms to a new
 //! index segment at each SAVEPOINT, which made a per-command insert cost about ten times a plain
@@ -22,6 +30,7 @@
 
 use std::any::Any;
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,6 +41,7 @@ use sqlx::any::AnyConnectOptions;
 use sqlx::{AnyConnection, Connection, Executor};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::params::{Param, bind_all};
 use crate::{Store, StoreError};
 
 /// What a running group knows beyond the database (see the module comment): the chain heads
@@ -93,10 +103,18 @@ const MAX_GROUP: usize = 512;
 pub(crate) type BoxFuture<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;
 type Output = Result<Box<dyn Any + Send>, StoreError>;
 type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Output> + Send>;
+type DirectJob = Box<dyn FnOnce(&rusqlite::Connection, &GroupState) -> Output + Send>;
+type Reply = oneshot::Sender<Output>;
+
+/// A command of either kind (see the module comment).
+enum Work {
+    Async(Job),
+    Direct(DirectJob),
+}
 
 struct Pending {
-    job: Job,
-    reply: oneshot::Sender<Output>,
+    work: Work,
+    reply: Reply,
 }
 
 enum Message {
@@ -135,11 +153,13 @@ impl GroupWriter {
     /// Starts the writer task. It keeps one connection of its own, opened with `options` and
     /// set up by `setup` (the store's durability settings and the writer's page cache), so the
     /// index pages it changes stay in its cache from one group to the next.
-    pub(crate) fn start(options: AnyConnectOptions, setup: &'static str) -> GroupWriter {
+    /// Direct commands get a second connection of its own, to `path`, set up the same way.
+    pub(crate) fn start(options: AnyConnectOptions, path: PathBuf, setup: &'static str) -> GroupWriter {
         let (queue, receiver) = mpsc::channel(4 * MAX_GROUP);
         let group = GroupState::default();
         let stats = Arc::new(Mutex::new(WriterStats::default()));
-        tokio::spawn(run(options, setup, receiver, group.clone(), stats.clone()));
+        let connections = Connections { options, path, setup, conn: None, direct: None };
+        tokio::spawn(run(connections, receiver, group.clone(), stats.clone()));
         GroupWriter { queue, group, stats }
     }
 
@@ -164,37 +184,70 @@ pub(crate) enum SearchOp {
 /// of bound values per statement).
 const SEARCH_ROWS_PER_INSERT: usize = 128;
 
-/// Applies a group's search-table changes in order: runs of inserts as multi-row statements.
-async fn apply_search(conn: &mut AnyConnection, ops: Vec<SearchOp>) -> Result<(), sqlx::Error> {
-    let mut inserts: Vec<(i64, String)> = Vec::new();
+/// A group's search-table changes as statements, in order: runs of inserts as multi-row
+/// statements.
+fn search_statements(ops: Vec<SearchOp>) -> Vec<(String, Vec<Param>)> {
+    let mut statements = Vec::new();
+    let mut inserts: Vec<Param> = Vec::new();
+    let flush = |inserts: &mut Vec<Param>, statements: &mut Vec<(String, Vec<Param>)>| {
+        if inserts.is_empty() {
+            return;
+        }
+        let values: Vec<String> = (0..inserts.len() / 2).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
+        statements.push((format!("INSERT INTO record_search (rowid, terms) VALUES {}", values.join(", ")), std::mem::take(inserts)));
+    };
     for op in ops {
         match op {
             SearchOp::Insert { rid, terms } => {
-                inserts.push((rid, terms));
-                if inserts.len() == SEARCH_ROWS_PER_INSERT {
-                    insert_search(conn, std::mem::take(&mut inserts)).await?;
+                inserts.push(Param::Int(rid));
+                inserts.push(Param::Text(Some(terms)));
+                if inserts.len() == 2 * SEARCH_ROWS_PER_INSERT {
+                    flush(&mut inserts, &mut statements);
                 }
             }
             SearchOp::Delete { rid } => {
-                insert_search(conn, std::mem::take(&mut inserts)).await?;
-                sqlx::query("DELETE FROM record_search WHERE rowid = $1").bind(rid).execute(&mut *conn).await?;
+                flush(&mut inserts, &mut statements);
+                statements.push(("DELETE FROM record_search WHERE rowid = $1".to_string(), vec![Param::Int(rid)]));
             }
         }
     }
-    insert_search(conn, inserts).await
+    flush(&mut inserts, &mut statements);
+    statements
 }
 
-async fn insert_search(conn: &mut AnyConnection, rows: Vec<(i64, String)>) -> Result<(), sqlx::Error> {
-    if rows.is_empty() {
-        return Ok(());
+async fn apply_search(conn: &mut AnyConnection, ops: Vec<SearchOp>) -> Result<(), sqlx::Error> {
+    for (sql, params) in search_statements(ops) {
+        bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params).execute(&mut *conn).await?;
     }
-    let values: Vec<String> = (0..rows.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
-    let sql = format!("INSERT INTO record_search (rowid, terms) VALUES {}", values.join(", "));
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (rid, terms) in rows {
-        q = q.bind(rid).bind(terms);
+    Ok(())
+}
+
+fn apply_search_direct(conn: &rusqlite::Connection, ops: Vec<SearchOp>) -> Result<(), rusqlite::Error> {
+    for (sql, params) in search_statements(ops) {
+        conn.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(params))?;
     }
-    q.execute(&mut *conn).await.map(|_| ())
+    Ok(())
+}
+
+/// The writer's two connections, each opened at its first command and after a failure.
+struct Connections {
+    options: AnyConnectOptions,
+    path: PathBuf,
+    setup: &'static str,
+    conn: Option<AnyConnection>,
+    direct: Option<rusqlite::Connection>,
+}
+
+impl Connections {
+    async fn close(&mut self) {
+        if let Some(c) = self.conn.take() {
+            let _ = c.close().await;
+        }
+        if let Some(c) = self.direct.take() {
+            // Closing may checkpoint the WAL: off the async threads.
+            let _ = tokio::task::spawn_blocking(move || drop(c.close())).await;
+        }
+    }
 }
 
 async fn connect(options: &AnyConnectOptions, setup: &'static str) -> Result<AnyConnection, sqlx::Error> {
@@ -203,30 +256,42 @@ async fn connect(options: &AnyConnectOptions, setup: &'static str) -> Result<Any
     Ok(conn)
 }
 
-async fn run(
-    options: AnyConnectOptions,
-    setup: &'static str,
-    mut receiver: mpsc::Receiver<Message>,
-    state: GroupState,
-    stats: Arc<Mutex<WriterStats>>,
-) {
-    let mut conn: Option<AnyConnection> = None;
+/// Opens the direct commands' connection with the same settings as the other, and with its
+/// savepoint journals wholly in memory (`temp_store = MEMORY`). In WAL mode every page a command
+/// changes is first copied to its savepoint's journal; SQLite keeps that journal in memory only up
+/// to 64 KiB and a record's creation changes ≈ 20–35 pages, so on a temporary file the copies
+/// were two `pwrite`s per page and ≈ 17 % of the writer's time (`perf`, bench/README.md). In memory
+/// the journal is kept in 1 KiB pieces that SQLite walks from the start whenever a statement ends,
+/// which is nothing for one record but quadratic in a command of thousands (an import), so
+/// direct commands must stay small; imports run on the other connection, whose journals spill to
+/// a file as usual.
+fn connect_direct(path: &std::path::Path, setup: &str) -> Result<rusqlite::Connection, rusqlite::Error> {
+    let conn = rusqlite::Connection::open(path)?;
+    for pragma in setup.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        // Some pragmas answer with a row (journal_mode); read it and go on.
+        let mut statement = conn.prepare(pragma)?;
+        let mut rows = statement.raw_query();
+        while rows.next()?.is_some() {}
+    }
+    conn.execute_batch("PRAGMA temp_store = MEMORY")?;
+    Ok(conn)
+}
+
+async fn run(mut connections: Connections, mut receiver: mpsc::Receiver<Message>, state: GroupState, stats: Arc<Mutex<WriterStats>>) {
     while let Some(message) = receiver.recv().await {
         let first = match message {
             Message::Command(pending) => pending,
             Message::Close(done) => {
-                if let Some(c) = conn.take() {
-                    let _ = c.close().await;
-                }
+                connections.close().await;
                 let _ = done.send(());
                 continue;
             }
         };
-        let mut group = vec![first];
+        let mut waiting = vec![first];
         let mut close = None;
-        while group.len() < MAX_GROUP {
+        while waiting.len() < MAX_GROUP {
             match receiver.try_recv() {
-                Ok(Message::Command(p)) => group.push(p),
+                Ok(Message::Command(p)) => waiting.push(p),
                 Ok(Message::Close(done)) => {
                     close = Some(done);
                     break;
@@ -234,25 +299,21 @@ async fn run(
                 Err(_) => break,
             }
         }
-        if conn.is_none() {
-            match connect(&options, setup).await {
-                Ok(c) => conn = Some(c),
-                Err(e) => {
-                    fail_all(group, &e.to_string());
-                    group = Vec::new();
-                }
+        // Consecutive commands of one kind are one group, in the order they came.
+        let mut waiting = waiting.into_iter().peekable();
+        while let Some(first) = waiting.next() {
+            let direct = matches!(first.work, Work::Direct(_));
+            let mut group = vec![first];
+            while let Some(next) = waiting.next_if(|p| matches!(p.work, Work::Direct(_)) == direct) {
+                group.push(next);
             }
-        }
-        if let (Some(c), false) = (conn.as_mut(), group.is_empty()) {
-            state.reset();
             let size = group.len() as u64;
-            let (phases, healthy) = commit_group(c, group, &state).await;
-            state.reset();
-            if !healthy {
-                // A connection that could not begin or end a transaction is not trusted again.
-                conn = None;
-            }
-            if let Ok(mut stats) = stats.lock() {
+            let phases = if direct {
+                run_direct_group(&mut connections, group, &state).await
+            } else {
+                run_group(&mut connections, group, &state).await
+            };
+            if let (Some(phases), Ok(mut stats)) = (phases, stats.lock()) {
                 stats.groups += 1;
                 stats.commands += size;
                 stats.largest_group = stats.largest_group.max(size);
@@ -263,12 +324,56 @@ async fn run(
             }
         }
         if let Some(done) = close {
-            if let Some(c) = conn.take() {
-                let _ = c.close().await;
-            }
+            connections.close().await;
             let _ = done.send(());
         }
     }
+}
+
+/// Runs a group of async commands on the sqlx connection; `None` when it could not run.
+async fn run_group(connections: &mut Connections, group: Vec<Pending>, state: &GroupState) -> Option<Phases> {
+    if connections.conn.is_none() {
+        match connect(&connections.options, connections.setup).await {
+            Ok(c) => connections.conn = Some(c),
+            Err(e) => {
+                fail_all(group.into_iter().map(|p| p.reply), &e.to_string());
+                return None;
+            }
+        }
+    }
+    let conn = connections.conn.as_mut()?;
+    state.reset();
+    let (phases, healthy) = commit_group(conn, group, state).await;
+    state.reset();
+    if !healthy {
+        // A connection that could not begin or end a transaction is not trusted again.
+        connections.conn = None;
+    }
+    Some(phases)
+}
+
+/// Runs a group of direct commands on the rusqlite connection, on a blocking thread.
+async fn run_direct_group(connections: &mut Connections, group: Vec<Pending>, state: &GroupState) -> Option<Phases> {
+    let (path, setup, conn, state) = (connections.path.clone(), connections.setup, connections.direct.take(), state.clone());
+    let done = tokio::task::spawn_blocking(move || {
+        let conn = match conn.map_or_else(|| connect_direct(&path, setup), Ok) {
+            Ok(conn) => conn,
+            Err(e) => {
+                fail_all(group.into_iter().map(|p| p.reply), &e.to_string());
+                return None;
+            }
+        };
+        state.reset();
+        let (phases, healthy) = commit_direct_group(&conn, group, &state);
+        state.reset();
+        // A connection that could not begin or end a transaction is not trusted again.
+        Some((healthy.then_some(conn), phases))
+    })
+    .await;
+    // A command that panicked lost its group: the callers' replies were dropped with it.
+    let (conn, phases) = done.ok().flatten()?;
+    connections.direct = conn;
+    Some(phases)
 }
 
 /// Where one group's time went (see [`WriterStats`]).
@@ -280,12 +385,34 @@ struct Phases {
     commit: Duration,
 }
 
+/// What ends a command's savepoint, and opens the next one's unless it was the last.
+fn savepoint_end(succeeded: bool, last: bool) -> &'static str {
+    match (succeeded, last) {
+        (true, true) => "RELEASE command",
+        (true, false) => "RELEASE command; SAVEPOINT command",
+        (false, true) => "ROLLBACK TO command; RELEASE command",
+        (false, false) => "ROLLBACK TO command; RELEASE command; SAVEPOINT command",
+    }
+}
+
+/// Answers a group's callers once its commit is known: each its own outcome when it committed;
+/// otherwise the commit's error, except to a command that failed on its own.
+fn answer(outcomes: Vec<(Reply, Output)>, committed: Result<(), String>) {
+    for (reply, outcome) in outcomes {
+        let _ = reply.send(match (&committed, outcome) {
+            (Ok(()), outcome) => outcome,
+            (Err(_), Err(own)) => Err(own),
+            (Err(e), Ok(_)) => Err(StoreError::CommitFailed(e.clone())),
+        });
+    }
+}
+
 /// Runs and commits one group; false when the connection failed to begin or end the transaction.
 async fn commit_group(conn: &mut AnyConnection, group: Vec<Pending>, state: &GroupState) -> (Phases, bool) {
     let mut phases = Phases::default();
     let started = Instant::now();
     if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
-        fail_all(group, &e.to_string());
+        fail_all(group.into_iter().map(|p| p.reply), &e.to_string());
         return (phases, false);
     }
     phases.begin = started.elapsed();
@@ -297,23 +424,17 @@ async fn commit_group(conn: &mut AnyConnection, group: Vec<Pending>, state: &Gro
     let count = group.len();
     for (i, pending) in group.into_iter().enumerate() {
         let mark = state.mark();
-        let outcome = match &open_savepoint {
-            Err(e) => Err(StoreError::CommitFailed(e.clone())),
-            Ok(()) => (pending.job)(&mut *conn).await,
+        let outcome = match (&open_savepoint, pending.work) {
+            (Err(e), _) => Err(StoreError::CommitFailed(e.clone())),
+            (Ok(()), Work::Async(job)) => job(&mut *conn).await,
+            (Ok(()), Work::Direct(_)) => Err(StoreError::CommitFailed("a direct command in an async group".into())),
         };
         if outcome.is_err() {
             // Its savepoint is rolled back below, and with it any head it moved and any search
             // change it queued.
             state.command_failed(mark);
         }
-        let last = i + 1 == count;
-        let end = match (outcome.is_ok(), last) {
-            (true, true) => "RELEASE command",
-            (true, false) => "RELEASE command; SAVEPOINT command",
-            (false, true) => "ROLLBACK TO command; RELEASE command",
-            (false, false) => "ROLLBACK TO command; RELEASE command; SAVEPOINT command",
-        };
-        let outcome = match conn.execute(end).await {
+        let outcome = match conn.execute(savepoint_end(outcome.is_ok(), i + 1 == count)).await {
             Ok(_) => outcome,
             Err(e) => {
                 open_savepoint = Err(e.to_string());
@@ -333,29 +454,84 @@ async fn commit_group(conn: &mut AnyConnection, group: Vec<Pending>, state: &Gro
     };
     phases.commit = started.elapsed();
     let healthy = committed.is_ok();
-    match committed {
-        Ok(_) => {
-            for (reply, outcome) in outcomes {
-                let _ = reply.send(outcome);
-            }
-        }
-        Err(e) => {
-            let _ = conn.execute("ROLLBACK").await;
-            for (reply, outcome) in outcomes {
-                // A command that failed on its own keeps its own error.
-                let _ = reply.send(match outcome {
-                    Ok(_) => Err(StoreError::CommitFailed(e.to_string())),
-                    Err(own) => Err(own),
-                });
-            }
-        }
+    if committed.is_err() {
+        let _ = conn.execute("ROLLBACK").await;
     }
+    answer(outcomes, committed.map_err(|e| e.to_string()));
     (phases, healthy)
 }
 
-fn fail_all(group: Vec<Pending>, detail: &str) {
-    for pending in group {
-        let _ = pending.reply.send(Err(StoreError::CommitFailed(detail.to_string())));
+/// Runs statements without values (transaction control), each prepared once per connection.
+fn control(conn: &rusqlite::Connection, sql: &str) -> Result<(), rusqlite::Error> {
+    for statement in sql.split("; ") {
+        conn.prepare_cached(statement)?.execute([])?;
+    }
+    Ok(())
+}
+
+/// [`commit_group`] for direct commands, on the writer's rusqlite connection.
+fn commit_direct_group(conn: &rusqlite::Connection, group: Vec<Pending>, state: &GroupState) -> (Phases, bool) {
+    let mut phases = Phases::default();
+    let started = Instant::now();
+    if let Err(e) = control(conn, "BEGIN IMMEDIATE") {
+        fail_all(group.into_iter().map(|p| p.reply), &e.to_string());
+        return (phases, false);
+    }
+    phases.begin = started.elapsed();
+    let started = Instant::now();
+    let mut outcomes = Vec::with_capacity(group.len());
+    let mut open_savepoint = control(conn, "SAVEPOINT command").map_err(|e| e.to_string());
+    let count = group.len();
+    for (i, pending) in group.into_iter().enumerate() {
+        let mark = state.mark();
+        let outcome = match (&open_savepoint, pending.work) {
+            (Err(e), _) => Err(StoreError::CommitFailed(e.clone())),
+            (Ok(()), Work::Direct(job)) => job(conn, state),
+            (Ok(()), Work::Async(_)) => Err(StoreError::CommitFailed("an async command in a direct group".into())),
+        };
+        if outcome.is_err() {
+            state.command_failed(mark);
+        }
+        let outcome = match control(conn, savepoint_end(outcome.is_ok(), i + 1 == count)) {
+            Ok(()) => outcome,
+            Err(e) => {
+                open_savepoint = Err(e.to_string());
+                Err(StoreError::CommitFailed(e.to_string()))
+            }
+        };
+        outcomes.push((pending.reply, outcome));
+    }
+    phases.commands = started.elapsed();
+    let started = Instant::now();
+    let searched = apply_search_direct(conn, state.take_search());
+    phases.search = started.elapsed();
+    let started = Instant::now();
+    let committed = searched.and_then(|()| control(conn, "COMMIT"));
+    phases.commit = started.elapsed();
+    let healthy = committed.is_ok();
+    if committed.is_err() {
+        let _ = control(conn, "ROLLBACK");
+    }
+    answer(outcomes, committed.map_err(|e| e.to_string()));
+    (phases, healthy)
+}
+
+fn fail_all(replies: impl Iterator<Item = Reply>, detail: &str) {
+    for reply in replies {
+        let _ = reply.send(Err(StoreError::CommitFailed(detail.to_string())));
+    }
+}
+
+impl GroupWriter {
+    /// Queues one command and waits for its answer, which comes after the group's commit.
+    async fn submit<T: 'static>(&self, work: Work) -> Result<T, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Message::Command(Pending { work, reply }))
+            .await
+            .map_err(|_| StoreError::CommitFailed("the writer has stopped".into()))?;
+        let value = answer.await.map_err(|_| StoreError::CommitFailed("the writer has stopped".into()))??;
+        value.downcast::<T>().map(|b| *b).map_err(|_| StoreError::CommitFailed("unexpected result type".into()))
     }
 }
 
@@ -383,15 +559,21 @@ impl Store {
             Some(writer) => {
                 let job: Job =
                     Box::new(move |conn| Box::pin(async move { command(conn).await.map(|v| Box::new(v) as Box<dyn Any + Send>) }));
-                let (reply, answer) = oneshot::channel();
-                writer
-                    .queue
-                    .send(Message::Command(Pending { job, reply }))
-                    .await
-                    .map_err(|_| StoreError::CommitFailed("the writer has stopped".into()))?;
-                let value = answer.await.map_err(|_| StoreError::CommitFailed("the writer has stopped".into()))??;
-                value.downcast::<T>().map(|b| *b).map_err(|_| StoreError::CommitFailed("unexpected result type".into()))
+                writer.submit(Work::Async(job)).await
             }
         }
+    }
+
+    /// Runs one command as a direct command of the SQLite group writer (see the module comment):
+    /// grouped like [`Store::write`], on the writer's own rusqlite connection, with the group's
+    /// state for chain heads and search changes. Only on SQLite.
+    pub(crate) async fn write_direct<T, F>(&self, command: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection, &GroupState) -> Result<T, StoreError> + Send + 'static,
+    {
+        let writer = self.writer.as_ref().ok_or(StoreError::Unsupported("a direct command without SQLite's group writer"))?;
+        let job: DirectJob = Box::new(move |conn, group| command(conn, group).map(|v| Box::new(v) as Box<dyn Any + Send>));
+        writer.submit(Work::Direct(job)).await
     }
 }

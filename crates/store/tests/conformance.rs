@@ -521,6 +521,45 @@ async fn two_instances_keep_one_chain() {
     }
 }
 
+/// Creates (on SQLite the writer's direct commands) and updates (its async commands) submitted
+/// together keep one chain and each lands once, in whatever groups the writer forms.
+#[tokio::test]
+async fn creates_and_updates_together_keep_one_chain() {
+    for e in engines().await {
+        let fx = std::sync::Arc::new(fixture(&e.store, "mix").await);
+        let register = fx.library.register("information_assets").unwrap();
+        let mut existing = Vec::new();
+        for i in 0..12 {
+            existing.push(create(&e.store, &fx, &asset(&format!("更新前 {i}"), fx.unit_a, 1, None, None)).await);
+        }
+        let before = e.store.journal_length(fx.org).await.unwrap();
+        let directory = e.store.directory(fx.org).await.unwrap();
+        let mut tasks = Vec::new();
+        for (i, id) in existing.iter().copied().enumerate() {
+            let (store, fx, register) = (e.store.clone(), fx.clone(), register.clone());
+            let changed = register.validate(&asset(&format!("更新後 {i}"), fx.unit_b, 2, None, None), &directory).unwrap();
+            let fresh = register.validate(&asset(&format!("新規 {i}"), fx.unit_a, 1, None, None), &directory).unwrap();
+            tasks.push(tokio::spawn(async move {
+                let c = ctx(fx.org, Some(fx.ciso.person));
+                let created = store.create_record(&c, &register, new_id(RecordId::from_uuid), &fresh).await;
+                let updated = store.update_record(&c, &register, id, 1, &changed).await;
+                created.is_ok() && updated.is_ok_and(|row| row.version == 2)
+            }));
+        }
+        for task in tasks {
+            assert!(task.await.unwrap(), "{}: every create and update succeeded", e.name);
+        }
+        assert_eq!(e.store.journal_length(fx.org).await.unwrap(), before + 24, "{}", e.name);
+        let report = e.store.verify().await.unwrap();
+        assert!(report.is_intact(), "{}: {:?}", e.name, report.organisations);
+        assert_eq!(report.organisations[0].records, 24, "{}", e.name);
+        for id in existing {
+            let row = e.store.record(fx.org, id).await.unwrap().unwrap();
+            assert_eq!((row.version, row.unit), (2, Some(fx.unit_b)), "{}", e.name);
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_failing_command_fails_alone() {
     for e in engines().await {
