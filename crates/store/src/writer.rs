@@ -274,6 +274,9 @@ fn connect_direct(path: &std::path::Path, setup: &str) -> Result<rusqlite::Conne
         while rows.next()?.is_some() {}
     }
     conn.execute_batch("PRAGMA temp_store = MEMORY")?;
+    // A command's statements, the savepoints' and the search inserts' of every length up to
+    // SEARCH_ROWS_PER_INSERT stay prepared.
+    conn.set_prepared_statement_cache_capacity(SEARCH_ROWS_PER_INSERT + 32);
     Ok(conn)
 }
 
@@ -424,10 +427,14 @@ async fn commit_group(conn: &mut AnyConnection, group: Vec<Pending>, state: &Gro
     let count = group.len();
     for (i, pending) in group.into_iter().enumerate() {
         let mark = state.mark();
-        let outcome = match (&open_savepoint, pending.work) {
-            (Err(e), _) => Err(StoreError::CommitFailed(e.clone())),
-            (Ok(()), Work::Async(job)) => job(&mut *conn).await,
-            (Ok(()), Work::Direct(_)) => Err(StoreError::CommitFailed("a direct command in an async group".into())),
+        if let Err(e) = &open_savepoint {
+            // The group is broken (below): the rest is not run.
+            outcomes.push((pending.reply, Err(StoreError::CommitFailed(e.clone()))));
+            continue;
+        }
+        let outcome = match pending.work {
+            Work::Async(job) => job(&mut *conn).await,
+            Work::Direct(_) => Err(StoreError::CommitFailed("a direct command in an async group".into())),
         };
         if outcome.is_err() {
             // Its savepoint is rolled back below, and with it any head it moved and any search
@@ -444,20 +451,29 @@ async fn commit_group(conn: &mut AnyConnection, group: Vec<Pending>, state: &Gro
         outcomes.push((pending.reply, outcome));
     }
     phases.commands = started.elapsed();
-    let started = Instant::now();
-    let searched = apply_search(&mut *conn, state.take_search()).await;
-    phases.search = started.elapsed();
-    let started = Instant::now();
-    let committed = match searched {
-        Ok(()) => conn.execute("COMMIT").await.map(|_| ()),
+    // A savepoint that could not be ended or opened leaves the transaction in a state nobody
+    // vouches for (a command half undone, or rolled back whole by SQLite itself): then nothing
+    // more is written and the whole group fails.
+    let committed = match open_savepoint {
         Err(e) => Err(e),
+        Ok(()) => {
+            let started = Instant::now();
+            let searched = apply_search(&mut *conn, state.take_search()).await;
+            phases.search = started.elapsed();
+            let started = Instant::now();
+            let committed = match searched {
+                Ok(()) => conn.execute("COMMIT").await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            phases.commit = started.elapsed();
+            committed.map_err(|e| e.to_string())
+        }
     };
-    phases.commit = started.elapsed();
     let healthy = committed.is_ok();
     if committed.is_err() {
         let _ = conn.execute("ROLLBACK").await;
     }
-    answer(outcomes, committed.map_err(|e| e.to_string()));
+    answer(outcomes, committed);
     (phases, healthy)
 }
 
@@ -484,10 +500,14 @@ fn commit_direct_group(conn: &rusqlite::Connection, group: Vec<Pending>, state: 
     let count = group.len();
     for (i, pending) in group.into_iter().enumerate() {
         let mark = state.mark();
-        let outcome = match (&open_savepoint, pending.work) {
-            (Err(e), _) => Err(StoreError::CommitFailed(e.clone())),
-            (Ok(()), Work::Direct(job)) => job(conn, state),
-            (Ok(()), Work::Async(_)) => Err(StoreError::CommitFailed("an async command in a direct group".into())),
+        if let Err(e) = &open_savepoint {
+            // The group is broken (below): the rest is not run.
+            outcomes.push((pending.reply, Err(StoreError::CommitFailed(e.clone()))));
+            continue;
+        }
+        let outcome = match pending.work {
+            Work::Direct(job) => job(conn, state),
+            Work::Async(_) => Err(StoreError::CommitFailed("an async command in a direct group".into())),
         };
         if outcome.is_err() {
             state.command_failed(mark);
@@ -502,17 +522,25 @@ fn commit_direct_group(conn: &rusqlite::Connection, group: Vec<Pending>, state: 
         outcomes.push((pending.reply, outcome));
     }
     phases.commands = started.elapsed();
-    let started = Instant::now();
-    let searched = apply_search_direct(conn, state.take_search());
-    phases.search = started.elapsed();
-    let started = Instant::now();
-    let committed = searched.and_then(|()| control(conn, "COMMIT"));
-    phases.commit = started.elapsed();
+    // As in commit_group; and a transaction SQLite already ended on its own takes no more writes.
+    let committed = match open_savepoint {
+        Err(e) => Err(e),
+        Ok(()) if conn.is_autocommit() => Err("the transaction ended before its commit".to_string()),
+        Ok(()) => {
+            let started = Instant::now();
+            let searched = apply_search_direct(conn, state.take_search());
+            phases.search = started.elapsed();
+            let started = Instant::now();
+            let committed = searched.and_then(|()| control(conn, "COMMIT"));
+            phases.commit = started.elapsed();
+            committed.map_err(|e| e.to_string())
+        }
+    };
     let healthy = committed.is_ok();
     if committed.is_err() {
         let _ = control(conn, "ROLLBACK");
     }
-    answer(outcomes, committed.map_err(|e| e.to_string()));
+    answer(outcomes, committed);
     (phases, healthy)
 }
 
