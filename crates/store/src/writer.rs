@@ -16,8 +16,8 @@
 //! Commands come in two kinds. Most are async closures over sqlx's connection ([`Store::write`]).
 //! The hottest (creating one record) is a *direct* command ([`Store::write_direct`]): a plain
 //! function over the writer's own rusqlite connection to the same file, run on a blocking thread
-//! a whole group at a time; direct commands must be small (see [`connect_direct`]). A statement through sqlx's SQLite driver is a message to its
-//! connection thread and back (about 50 us on this 2-core machine, bench/README.md); a direct
+//! a whole group at a time; direct commands must be small (see [`connect_direct`]). A statement
+//! through sqlx's SQLite driver is a message to its connection thread and back (about 50 us on this 2-core machine, bench/README.md); a direct
 //! statement is a function call. Consecutive commands of one kind form a group; the two
 //! connections never hold a transaction at the same time, since this one writer runs both.
 //!
@@ -260,7 +260,7 @@ async fn connect(options: &AnyConnectOptions, setup: &'static str) -> Result<Any
 /// savepoint journals wholly in memory (`temp_store = MEMORY`). In WAL mode every page a command
 /// changes is first copied to its savepoint's journal; SQLite keeps that journal in memory only up
 /// to 64 KiB and a record's creation changes ≈ 20–35 pages, so on a temporary file the copies
-/// were two `pwrite`s per page and ≈ 17 % of the writer's time (`perf`, bench/README.md). In memory
+/// were two `pwrite`s per page and ≈ 17 % of the process's samples (`perf`, bench/README.md). In memory
 /// the journal is kept in 1 KiB pieces that SQLite walks from the start whenever a statement ends,
 /// which is nothing for one record but quadratic in a command of thousands (an import), so
 /// direct commands must stay small; imports run on the other connection, whose journals spill to
