@@ -198,25 +198,70 @@ fn rfc3339(at: OffsetDateTime) -> Result<String, CoreError> {
         .map_err(|e| CoreError::Encoding(e.to_string()))
 }
 
+/// A draft whose payload is encoded and digested: every part of an event that does not depend
+/// on the chain. Preparing is most of sealing's work and needs no lock, so it can be done before
+/// a command reaches the one writer that holds the chain's head.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedEvent {
+    org: OrgId,
+    at: String,
+    actor: Option<PersonId>,
+    role: Option<RoleKey>,
+    kind: EventKind,
+    entity_type: String,
+    entity_id: String,
+    payload_digest: String,
+    payload_bytes: String,
+}
+
+impl PreparedEvent {
+    pub fn org(&self) -> OrgId {
+        self.org
+    }
+}
+
+impl EventDraft {
+    /// Encodes the payload canonically and digests it (see [`PreparedEvent`]).
+    pub fn prepare(self) -> Result<PreparedEvent, CoreError> {
+        let payload_bytes = canonical(&self.payload)?;
+        Ok(PreparedEvent {
+            org: self.org,
+            at: rfc3339(self.at)?,
+            actor: self.actor,
+            role: self.role,
+            kind: self.kind,
+            entity_type: self.entity_type,
+            entity_id: self.entity_id,
+            payload_digest: sha256_hex(payload_bytes.as_bytes()),
+            payload_bytes,
+        })
+    }
+}
+
 /// Seals a draft onto the chain whose head is `head`, returning the event and the new head.
 pub fn seal(head: &ChainHead, draft: EventDraft) -> Result<SealedEvent, CoreError> {
-    let payload_bytes = canonical(&draft.payload)?;
+    seal_prepared(head, draft.prepare()?)
+}
+
+/// Seals a prepared event onto the chain whose head is `head`: the header (sequence number,
+/// previous hash, payload digest) encoded canonically and hashed.
+pub fn seal_prepared(head: &ChainHead, event: PreparedEvent) -> Result<SealedEvent, CoreError> {
     let header = EventHeader {
         v: 1,
-        org: draft.org,
+        org: event.org,
         seq: head.seq + 1,
-        at: rfc3339(draft.at)?,
-        actor: draft.actor,
-        role: draft.role,
-        kind: draft.kind,
-        entity_type: draft.entity_type,
-        entity_id: draft.entity_id,
-        payload_digest: sha256_hex(payload_bytes.as_bytes()),
+        at: event.at,
+        actor: event.actor,
+        role: event.role,
+        kind: event.kind,
+        entity_type: event.entity_type,
+        entity_id: event.entity_id,
+        payload_digest: event.payload_digest,
         prev: head.hash.clone(),
     };
     let header_bytes = canonical(&header)?;
     let hash = sha256_hex(header_bytes.as_bytes());
-    Ok(SealedEvent { org: draft.org, seq: header.seq, hash, header, header_bytes, payload_bytes })
+    Ok(SealedEvent { org: event.org, seq: header.seq, hash, header, header_bytes, payload_bytes: event.payload_bytes })
 }
 
 /// An event as read back from storage, for verification.

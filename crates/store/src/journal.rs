@@ -1,7 +1,7 @@
 //! Appending to the journal inside a command's transaction, and reading an entity's history.
 
 use mamori_core::ids::PersonId;
-use mamori_core::journal::{ChainHead, EventDraft, EventHeader, SealedEvent, seal};
+use mamori_core::journal::{ChainHead, EventDraft, EventHeader, PreparedEvent, SealedEvent, seal_prepared};
 use sqlx::{AnyConnection, Row};
 
 use crate::params::{Param, bind_all};
@@ -42,20 +42,22 @@ pub(crate) async fn seal_at_head(
         Some(head) => head,
         None => read_head(conn, org).await?,
     };
-    seal_onto(head, drafts, group)
+    let prepared = drafts.into_iter().map(EventDraft::prepare).collect::<Result<Vec<_>, _>>()?;
+    seal_onto(head, prepared, group)
 }
 
 /// [`seal_at_head`] for a direct command of the SQLite group writer (writer.rs), on its own
-/// connection.
+/// connection. The events come prepared (their payloads encoded and digested before the
+/// command was queued), so the writer only seals their headers.
 pub(crate) fn seal_at_head_direct(
     conn: &rusqlite::Connection,
-    drafts: Vec<EventDraft>,
+    events: Vec<PreparedEvent>,
     group: &GroupState,
 ) -> Result<Vec<SealedEvent>, StoreError> {
-    let Some(first) = drafts.first() else {
+    let Some(first) = events.first() else {
         return Ok(Vec::new());
     };
-    let org = first.org;
+    let org = first.org();
     let head = match group.head(org) {
         Some(head) => head,
         None => {
@@ -75,21 +77,21 @@ pub(crate) fn seal_at_head_direct(
             }
         }
     };
-    seal_onto(head, drafts, Some(group))
+    seal_onto(head, events, Some(group))
 }
 
 /// Seals `drafts` in order onto `head`; all must belong to the head's organisation.
-fn seal_onto(mut head: ChainHead, drafts: Vec<EventDraft>, group: Option<&GroupState>) -> Result<Vec<SealedEvent>, StoreError> {
-    let org = match drafts.first() {
-        Some(first) => first.org,
+fn seal_onto(mut head: ChainHead, events: Vec<PreparedEvent>, group: Option<&GroupState>) -> Result<Vec<SealedEvent>, StoreError> {
+    let org = match events.first() {
+        Some(first) => first.org(),
         None => return Ok(Vec::new()),
     };
-    let mut sealed_events = Vec::with_capacity(drafts.len());
-    for draft in drafts {
-        if draft.org != org {
+    let mut sealed_events = Vec::with_capacity(events.len());
+    for event in events {
+        if event.org() != org {
             return Err(StoreError::Corrupt("one command appended to two organisations' journals".to_string()));
         }
-        let sealed = seal(&head, draft)?;
+        let sealed = seal_prepared(&head, event)?;
         head = ChainHead { seq: sealed.seq, hash: sealed.hash.clone() };
         sealed_events.push(sealed);
     }

@@ -12,7 +12,7 @@ use mamori_core::CoreError;
 use mamori_core::authz::Visibility;
 use mamori_core::classification::Confidentiality;
 use mamori_core::ids::{OrgId, PersonId, RecordId, UnitId};
-use mamori_core::journal::{EventDraft, EventKind};
+use mamori_core::journal::{EventDraft, EventKind, PreparedEvent};
 use mamori_core::register::{IndexValue, NUMBER_SLOTS, RegisterType, Slot, TEXT_SLOTS, ValidRecord};
 use serde_json::{Map, Value, json};
 use sqlx::any::AnyArguments;
@@ -444,29 +444,40 @@ fn created_event(ctx: &Ctx, register: &RegisterType, id: RecordId, valid: &Valid
     )
 }
 
-/// Creates a record as a direct command of the SQLite group writer (writer.rs): the same
-/// statements and values as [`Store::insert_record`], on the writer's own connection, with the
-/// search terms queued for the end of the group.
-fn insert_record_direct(
-    conn: &rusqlite::Connection,
-    group: &GroupState,
-    ctx: &Ctx,
-    register: &RegisterType,
-    scope: i64,
-    id: RecordId,
-    valid: &ValidRecord,
-) -> Result<(), StoreError> {
-    let doc = document(valid);
-    let sealed = journal::seal_at_head_direct(conn, vec![created_event(ctx, register, id, valid, EventKind::RecordCreated, &doc)], group)?;
-    let event = sealed.first().ok_or_else(|| StoreError::Corrupt("no event sealed".to_string()))?;
-    let at = time_text::to_text(ctx.at);
-    conn.prepare_cached(journal::INSERT_EVENT)?.execute(rusqlite::params_from_iter(journal::event_params(event)))?;
-    conn.prepare_cached(INSERT_RECORD)?.execute(rusqlite::params_from_iter(record_params(ctx, register, id, valid, &doc, &at)))?;
-    let rid: i64 = conn
-        .prepare_cached(INSERT_INDEX_SQLITE)?
-        .query_row(rusqlite::params_from_iter(index_params(scope, id, valid)), |row| row.get(0))?;
-    group.push_search(SearchOp::Insert { rid, terms: valid.search_terms.clone() });
-    Ok(())
+/// A record's creation as a direct command of the SQLite group writer (writer.rs), worked out
+/// before it is queued: the event prepared (its payload encoded and digested) and the values of
+/// the record's and its index row's statements, so that the one writer only seals the event's
+/// header and runs the statements.
+struct DirectCreate {
+    event: PreparedEvent,
+    record: Vec<Param>,
+    index: Vec<Param>,
+    terms: String,
+}
+
+impl DirectCreate {
+    fn new(ctx: &Ctx, register: &RegisterType, scope: i64, id: RecordId, valid: &ValidRecord) -> Result<DirectCreate, StoreError> {
+        let doc = document(valid);
+        let at = time_text::to_text(ctx.at);
+        Ok(DirectCreate {
+            event: created_event(ctx, register, id, valid, EventKind::RecordCreated, &doc).prepare()?,
+            record: record_params(ctx, register, id, valid, &doc, &at),
+            index: index_params(scope, id, valid),
+            terms: valid.search_terms.clone(),
+        })
+    }
+
+    /// The same statements and values as [`Store::insert_record`], on the writer's own
+    /// connection, with the search terms queued for the end of the group.
+    fn run(self, conn: &rusqlite::Connection, group: &GroupState) -> Result<(), StoreError> {
+        let sealed = journal::seal_at_head_direct(conn, vec![self.event], group)?;
+        let event = sealed.first().ok_or_else(|| StoreError::Corrupt("no event sealed".to_string()))?;
+        conn.prepare_cached(journal::INSERT_EVENT)?.execute(rusqlite::params_from_iter(journal::event_params(event)))?;
+        conn.prepare_cached(INSERT_RECORD)?.execute(rusqlite::params_from_iter(self.record))?;
+        let rid: i64 = conn.prepare_cached(INSERT_INDEX_SQLITE)?.query_row(rusqlite::params_from_iter(self.index), |row| row.get(0))?;
+        group.push_search(SearchOp::Insert { rid, terms: self.terms });
+        Ok(())
+    }
 }
 
 /// The document stored for a record and in its journal events.
@@ -493,11 +504,12 @@ impl Store {
         valid: &ValidRecord,
     ) -> Result<RecordRow, StoreError> {
         let scope = self.scope(ctx.org, register.key()).await?;
-        let (this, c, reg, v) = (self.clone(), ctx.clone(), register.clone(), valid.clone());
         if self.backend() == Backend::Sqlite {
             // Directly on the group writer's own connection (writer.rs): no hand-over per statement.
-            self.write_direct(move |conn, group| insert_record_direct(conn, group, &c, &reg, scope, id, &v)).await?;
+            let create = DirectCreate::new(ctx, register, scope, id, valid)?;
+            self.write_direct(move |conn, group| create.run(conn, group)).await?;
         } else {
+            let (this, c, reg, v) = (self.clone(), ctx.clone(), register.clone(), valid.clone());
             self.write(move |conn| {
                 Box::pin(async move { this.insert_record(conn, &c, &reg, scope, id, &v, EventKind::RecordCreated).await })
             })
