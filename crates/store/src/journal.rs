@@ -80,7 +80,7 @@ pub(crate) fn seal_at_head_direct(
     seal_onto(head, events, Some(group))
 }
 
-/// Seals `drafts` in order onto `head`; all must belong to the head's organisation.
+/// Seals prepared `events` in order onto `head`; all must belong to the head's organisation.
 fn seal_onto(mut head: ChainHead, events: Vec<PreparedEvent>, group: Option<&GroupState>) -> Result<Vec<SealedEvent>, StoreError> {
     let org = match events.first() {
         Some(first) => first.org(),
